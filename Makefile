@@ -1,0 +1,34 @@
+# Set-up is part of every target: a fresh machine needs only Python 3.11 and make.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test run lint serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## serve the bundled demo sites on 127.0.0.1, run the pipeline, write public/
+	$(BIN)/regiofeed demo
+
+test: $(STAMP)  ## the whole test suite (PostgreSQL too when REGIOFEED_TEST_POSTGRES is set)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+run: $(STAMP)  ## one run over the real region's sources (needs internet)
+	$(BIN)/regiofeed run --sources sources.toml
+
+serve: $(STAMP)  ## serve public/ on http://127.0.0.1:8080/
+	$(BIN)/regiofeed serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) public data .pytest_cache

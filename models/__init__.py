@@ -1,0 +1,1 @@
+"""The store: SQLModel tables for sources, records, revisions, items and runs."""

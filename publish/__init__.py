@@ -1,0 +1,1 @@
+"""Writers for every published format, all reading items and writing atomically."""

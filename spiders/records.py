@@ -1,0 +1,77 @@
+"""The record: one news item or event as one source shows it, the output of every spider."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Location(BaseModel):
+    """A place as far as the text allows splitting it (schema.org Place/PostalAddress)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    street: str | None = None
+    postal_code: str | None = None
+    locality: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any((self.name, self.street, self.postal_code, self.locality))
+
+
+class EventInfo(BaseModel):
+    """When and where an event happens; date-only values mean an all-day event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: datetime | date
+    # For all-day events the last day it runs (inclusive), as in the item object.
+    end: datetime | date | None = None
+    all_day: bool = False
+    online: bool = False
+    location: Location | None = None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime | date | None) -> datetime | date | None:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError("event times must be timezone-aware")
+        return value
+
+
+class Record(BaseModel):
+    """One thing as one source shows it, already normalised (see spiders/normalise.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_id: str
+    # The source's guid, or the canonical URL: what identifies the thing within its source.
+    key: str
+    url: str | None = None
+    title: str
+    content_text: str | None = None
+    content_html: str | None = None
+    summary: str | None = None
+    date_published: datetime | date | None = None
+    date_modified: datetime | None = None
+    tags: list[str] = Field(default_factory=list)
+    author: str | None = None
+    image: str | None = None
+    kind: Literal["news", "event"] = "news"
+    event: EventInfo | None = None
+
+    @field_validator("date_published", "date_modified")
+    @classmethod
+    def _aware(cls, value: datetime | date | None) -> datetime | date | None:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError("datetimes must be timezone-aware")
+        return value
+
+    def content_hash(self) -> str:
+        """Return a fingerprint of what the source says; equal hashes mean no new revision."""
+        payload = self.model_dump_json(exclude_none=True).encode()
+        return hashlib.sha256(payload).hexdigest()

@@ -1,0 +1,250 @@
+"""Load and validate `sources.toml`: the sources to crawl and the crawl's politeness settings."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+# Kinds the design names; the ones not listed in IMPLEMENTED_KINDS are refused with a clear
+# message instead of failing at crawl time.
+KNOWN_KINDS = ("auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap")
+IMPLEMENTED_KINDS = ("rss", "atom", "jsonfeed", "html")
+FEED_KINDS = ("rss", "atom", "jsonfeed")
+
+# Licence ids of http://dcat-ap.de/def/licenses/ (the list GovData accepts).
+LICENCE_BASE = "http://dcat-ap.de/def/licenses/"
+LICENCES = (
+    "dl-by-de/2.0", "dl-zero-de/2.0", "dl-by-nc-de/1.0", "dl-by-de/1.0",
+    "cc-by/4.0", "cc-by-sa/4.0", "cc-by-nd/4.0", "cc-by-nc/4.0", "cc-by-nc-sa/4.0",
+    "cc-by-nc-nd/4.0", "cc-by-de/3.0", "cc-by-sa-de/3.0", "cc-zero", "odbl", "odc-by",
+    "odc-pddl", "gfdl", "apache", "bsd", "gpl/3.0", "mozilla", "officialWork",
+    "other-open", "other-opensource", "other-freeware", "other-commercial", "other-closed",
+)
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SCHEDULES = {"hourly": timedelta(hours=1), "daily": timedelta(days=1), "weekly": timedelta(weeks=1)}
+INTERVAL = re.compile(r"^(\d+)\s*(m|h|d)$")
+
+
+class SourcesError(ValueError):
+    """A sources file that cannot be used; `problems` holds one line per problem."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        self.path = str(path)
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class Selectors(BaseModel):
+    """CSS selectors (Scrapy's dialect, with ::text and ::attr()) for `kind = "html"`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item: str = Field(description="one element per item on the list page")
+    title: str = Field(description="the item's title, inside the item element")
+    link: str | None = Field(None, description="the detail page, followed and read")
+    date: str | None = Field(None, description="the publication date shown with the item")
+    summary: str | None = Field(None, description="the teaser text")
+    location: str | None = Field(None, description="an event's place (list item or detail)")
+    when: str | None = Field(None, description="an event's date and time (list item or detail)")
+    content: str | None = Field(None, description="the main text on the detail page")
+    next: str | None = Field(None, description="the next list page (pagination)")
+
+
+class Source(BaseModel):
+    """One `[[source]]` of sources.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    publisher: str
+    url: str
+    kind: Literal["auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap"]
+    licence: str
+    municipality: str | None = None
+    ags: str | None = None
+    schedule: str = "hourly"
+    # What the items of a source are when the page itself does not say (an event calendar).
+    item_kind: Literal["news", "event"] | None = None
+    contact: str | None = None
+    max_pages: int = Field(5, ge=1, le=500)
+    selectors: Selectors | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError("expected a slug of lower-case letters, digits and hyphens")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("expected an absolute http:// or https:// URL")
+        return value
+
+    @field_validator("licence")
+    @classmethod
+    def _licence(cls, value: str) -> str:
+        if value.startswith(LICENCE_BASE):
+            value = value.removeprefix(LICENCE_BASE)
+        if value not in LICENCES:
+            raise ValueError(f"expected a licence id of {LICENCE_BASE}, e.g. 'dl-by-de/2.0'")
+        return value
+
+    @field_validator("ags")
+    @classmethod
+    def _ags(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{8}", value):
+            raise ValueError("expected the 8-digit Amtlicher Gemeindeschlüssel, e.g. '12069020'")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        schedule_interval(value)
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _implemented(cls, value: str) -> str:
+        if value not in IMPLEMENTED_KINDS:
+            raise ValueError(
+                f"kind {value!r} is not supported yet; use one of {', '.join(IMPLEMENTED_KINDS)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _selectors_match_kind(self) -> Source:
+        if self.kind == "html" and self.selectors is None:
+            raise ValueError("selectors: kind 'html' needs a [source.selectors] table")
+        if self.kind != "html" and self.selectors is not None:
+            raise ValueError(f"selectors: only kind 'html' takes selectors, not {self.kind!r}")
+        return self
+
+    @property
+    def licence_uri(self) -> str:
+        return LICENCE_BASE + self.licence
+
+    @property
+    def interval(self) -> timedelta:
+        return schedule_interval(self.schedule)
+
+
+class CrawlSettings(BaseModel):
+    """The `[crawl]` table: politeness and limits, shared by all sources of a file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contact: str = "https://github.com/regiofeed/regiofeed"
+    delay: float = Field(2.0, ge=0, description="seconds between requests to one domain")
+    concurrency_per_domain: int = Field(1, ge=1, le=16)
+    timeout: float = Field(30.0, gt=0, description="seconds for one download")
+    max_bytes: int = Field(10_000_000, gt=0, description="largest response body accepted")
+    # Wall-clock limit for one source; the crawl process is killed after it.
+    source_timeout: float = Field(600.0, gt=0)
+    obey_robots: bool = True
+
+
+@dataclass(frozen=True)
+class SourcesConfig:
+    sources: list[Source]
+    crawl: CrawlSettings
+
+    def get(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)
+
+
+def schedule_interval(value: str) -> timedelta:
+    """Turn a schedule ('hourly', 'daily', 'weekly', '30m', '6h', '2d') into an interval.
+
+    >>> schedule_interval("6h")
+    datetime.timedelta(seconds=21600)
+    """
+    if value in SCHEDULES:
+        return SCHEDULES[value]
+    match = INTERVAL.match(value.strip())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError("expected 'hourly', 'daily', 'weekly' or an interval such as '30m', '6h'")
+    amount, unit = int(match.group(1)), match.group(2)
+    return {"m": timedelta(minutes=amount), "h": timedelta(hours=amount)}.get(
+        unit, timedelta(days=amount)
+    )
+
+
+def _describe(error: dict[str, Any], sources: list[Any]) -> str:
+    """Turn one pydantic error into 'source 'id': key 'x': what was expected'."""
+    loc = list(error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "required key is missing"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "literal_error":
+        message = f"expected one of {', '.join(KNOWN_KINDS)}, got {error.get('input')!r}"
+    if loc and loc[0] == "source" and len(loc) >= 2 and isinstance(loc[1], int):
+        index = loc[1]
+        raw = sources[index] if index < len(sources) else {}
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        who = f"source {ident!r}" if ident else f"source #{index + 1} (no id)"
+        key = ".".join(str(part) for part in loc[2:])
+        if not key and message.startswith("selectors: "):
+            key, message = "selectors", message.removeprefix("selectors: ")
+        return f"{who}: key {key!r}: {message}" if key else f"{who}: {message}"
+    key = ".".join(str(part) for part in loc)
+    return f"key {key!r}: {message}"
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: list[Source] = Field(min_length=1)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+
+
+def parse_sources(text: str, path: Path | str = "sources.toml") -> SourcesConfig:
+    """Parse the text of a sources file; raise SourcesError listing every problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SourcesError(path, [f"not valid TOML: {exc}"]) from None
+    sources_raw = raw.get("source", [])
+    if not isinstance(sources_raw, list):
+        raise SourcesError(path, ["key 'source': expected [[source]] tables"])
+    try:
+        parsed = _File.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_describe(err, sources_raw) for err in exc.errors()]
+        raise SourcesError(path, problems) from None
+    seen: set[str] = set()
+    duplicates = []
+    for source in parsed.source:
+        if source.id in seen:
+            duplicates.append(f"source {source.id!r}: key 'id': the id is used more than once")
+        seen.add(source.id)
+    if duplicates:
+        raise SourcesError(path, duplicates)
+    return SourcesConfig(sources=parsed.source, crawl=parsed.crawl)
+
+
+def load_sources(path: Path | str) -> SourcesConfig:
+    """Read and validate a sources file; raise SourcesError (or OSError) on failure."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SourcesError(path, [f"cannot be read: {exc.strerror}"]) from None
+    return parse_sources(text, path)
