@@ -1,0 +1,119 @@
+"""The `aggregate` flow: crawl every source, store what was found, publish every format."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task, unmapped
+from prefect.cache_policies import NO_CACHE
+
+from models.store import DEFAULT_DB, SourceRunSummary, Store
+from models.tables import utcnow
+from publish import PublishSettings, publish_all
+from spiders.crawl import CrawlResult, crawl
+from spiders.sources import CrawlSettings, Source, SourcesConfig, load_sources
+
+
+@dataclass
+class RunReport:
+    """What one run did: per-source summaries and the published files."""
+
+    run_id: str
+    sources: list[SourceRunSummary]
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[str]:
+        return [s.source_id for s in self.sources if not s.ok]
+
+
+@task(name="load_sources", cache_policy=NO_CACHE)
+def load_sources_task(sources_file: str) -> SourcesConfig:
+    return load_sources(sources_file)
+
+
+@task(name="crawl_source", task_run_name="crawl_source-{source.id}", cache_policy=NO_CACHE)
+def crawl_source(source: Source, settings: CrawlSettings) -> tuple[CrawlResult, datetime]:
+    """Crawl one source; a broken site comes back as a failed result, never as an exception."""
+    logger = get_run_logger()
+    started = utcnow()
+    result = crawl(source, settings)
+    if result.ok:
+        logger.info("%s: fetched %d pages, %d records in %.1f s", source.id, result.pages,
+                    len(result.records), result.duration_s)
+    else:
+        logger.warning("%s: failed: %s", source.id, result.error)
+    return result, started
+
+
+@task(name="store_records", cache_policy=NO_CACHE)
+def store_records(db_url: str, run_id: str,
+                  crawled: list[tuple[CrawlResult, datetime]]) -> list[SourceRunSummary]:
+    """Store every crawl's records: new ones, revisions of changed ones, gone marks."""
+    logger = get_run_logger()
+    summaries = []
+    with Store(db_url) as store:
+        for result, started in crawled:
+            summary = store.apply_crawl(run_id, result, started)
+            logger.info("%s: %d new, %d changed, %d unchanged, %d gone", summary.source_id,
+                        summary.new, summary.changed, summary.unchanged, summary.gone)
+            summaries.append(summary)
+    return summaries
+
+
+@task(name="publish_all", cache_policy=NO_CACHE)
+def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[list[str], list[str]]:
+    """Write every published format from the store, atomically, skipping unchanged files."""
+    with Store(db_url) as store:
+        items = store.items()
+        health = {
+            "generated_by": "regiofeed",
+            "sources": store.health([s.id for s in config.sources]),
+        }
+    sources = [
+        {
+            "id": s.id, "name": s.name, "publisher": s.publisher, "url": s.url, "kind": s.kind,
+            "licence": s.licence_uri, **({"municipality": s.municipality} if s.municipality else {}),
+        }
+        for s in config.sources
+    ]
+    settings = PublishSettings(base_url=os.environ.get("REGIOFEED_BASE_URL") or None)
+    report = publish_all(Path(out_dir), items, sources, health, settings)
+    get_run_logger().info("published %d files, %d unchanged", len(report.written),
+                          len(report.unchanged))
+    return [str(p) for p in report.written], [str(p) for p in report.unchanged]
+
+
+def _outcome(source: Source, future: Any) -> tuple[CrawlResult, datetime]:
+    """A crawl task that crashed (a bug, not a site) still fails alone."""
+    started = utcnow()
+    try:
+        return future.result()
+    except Exception as exc:  # isolate: every other source still publishes
+        get_run_logger().error("%s: crawl task crashed: %r", source.id, exc)
+        return CrawlResult(source_id=source.id, ok=False, error=f"crawl crashed: {exc!r}"), started
+
+
+@flow(name="aggregate")
+def aggregate(
+    sources_file: str = "sources.toml",
+    db_url: str = DEFAULT_DB,
+    out_dir: str = "public",
+) -> RunReport:
+    """One run: load the sources, crawl each as its own task, store, publish."""
+    config = load_sources_task(sources_file)
+    with Store(db_url) as store:
+        store.sync_sources(config.sources)
+        run_id = store.begin_run()
+    futures = crawl_source.map(config.sources, settings=unmapped(config.crawl))
+    crawled = [_outcome(source, future) for source, future in zip(config.sources, futures)]
+    summaries = store_records(db_url, run_id, crawled)
+    written, unchanged = publish_store(db_url, out_dir, config)
+    with Store(db_url) as store:
+        store.finish_run(run_id, "ok" if all(s.ok for s in summaries) else "partial")
+    return RunReport(run_id, summaries, written, unchanged)

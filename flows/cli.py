@@ -1,0 +1,136 @@
+"""The `regiofeed` command line: run, demo, serve, and sources check."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from models.store import DEFAULT_DB
+from spiders.sources import SourcesError, load_sources
+
+F = Callable[..., Any]
+
+
+def db_option(default: str = DEFAULT_DB) -> Callable[[F], F]:
+    return click.option("--db", "db_url", default=default, envvar="REGIOFEED_DB",
+                        show_default=True, help="Store URL: sqlite:///FILE or postgresql://…")
+
+
+def out_option(func: F) -> F:
+    return click.option("--out", "out_dir", default="public", envvar="REGIOFEED_OUT",
+                        show_default=True, type=click.Path(file_okay=False),
+                        help="Folder the published tree is written to.")(func)
+
+
+def silent_option(func: F) -> F:
+    return click.option("--silent", is_flag=True,
+                        help="Print nothing but errors.")(func)
+
+
+@click.group()
+@click.version_option(package_name="regiofeed")
+def main() -> None:
+    """Collect news and events from municipal websites and publish them as open data."""
+
+
+def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool) -> int:
+    """Run the aggregate flow (ephemeral Prefect unless PREFECT_API_URL is set); return exit code."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.aggregate import aggregate
+
+    # The heartbeat thread sleeps in one-second steps and delays every run's end (STACK.md).
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        report = aggregate(sources_file=sources_file, db_url=db_url, out_dir=out_dir)
+    if not silent:
+        click.echo(f"{'source':<32} {'status':<7} {'seen':>5} {'new':>5} {'changed':>7} {'gone':>5}")
+        for s in report.sources:
+            click.echo(f"{s.source_id:<32} {'ok' if s.ok else 'FAILED':<7} {s.records_seen:>5} "
+                       f"{s.new:>5} {s.changed:>7} {s.gone:>5}")
+            if s.error:
+                click.echo(f"    {s.error}")
+        click.echo(f"{len(report.written)} files written, {len(report.unchanged)} unchanged "
+                   f"in {out_dir}/")
+    return 1 if report.sources and len(report.failed) == len(report.sources) else 0
+
+
+@main.command()
+@click.option("--sources", "sources_file", default="sources.toml", envvar="REGIOFEED_SOURCES",
+              show_default=True, type=click.Path(dir_okay=False),
+              help="The sources file to crawl.")
+@db_option()
+@out_option
+@silent_option
+def run(sources_file: str, db_url: str, out_dir: str, silent: bool) -> None:
+    """Run the pipeline once: crawl every source, store, publish."""
+    try:
+        load_sources(sources_file)
+    except SourcesError as exc:
+        _print_problems(exc)
+        sys.exit(2)
+    sys.exit(_run_flow(sources_file, db_url, out_dir, silent))
+
+
+@main.command()
+@db_option("sqlite:///data/demo.db")
+@out_option
+@silent_option
+def demo(db_url: str, out_dir: str, silent: bool) -> None:
+    """Serve the bundled demo websites on 127.0.0.1 and run the pipeline against them."""
+    from flows.demo.server import render_demo_sources, serve_demo_sites
+
+    with serve_demo_sites() as bases, tempfile.TemporaryDirectory() as tmp:
+        sources_file = Path(tmp) / "sources.toml"
+        sources_file.write_text(render_demo_sources(bases), encoding="utf-8")
+        if not silent:
+            for name, base in bases.items():
+                click.echo(f"demo site {name:<20} {base}/")
+        code = _run_flow(str(sources_file), db_url, out_dir, silent)
+    if not silent:
+        click.echo(f"open {Path(out_dir).resolve() / 'index.html'} or run: regiofeed serve")
+    sys.exit(code)
+
+
+@main.command()
+@out_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+def serve(out_dir: str, host: str, port: int) -> None:
+    """Serve the published tree over HTTP, read-only."""
+    from flows.serve import serve_tree
+
+    serve_tree(Path(out_dir), host=host, port=port)
+
+
+@main.group()
+def sources() -> None:
+    """Work with sources files."""
+
+
+def _print_problems(exc: SourcesError) -> None:
+    click.echo(f"{exc.path}: {len(exc.problems)} problem(s)", err=True)
+    for problem in exc.problems:
+        click.echo(f"  - {problem}", err=True)
+
+
+@sources.command("check")
+@click.argument("sources_file", type=click.Path(dir_okay=False))
+def sources_check(sources_file: str) -> None:
+    """Validate a sources file and say what is wrong: source id, key, what was expected."""
+    try:
+        config = load_sources(sources_file)
+    except SourcesError as exc:
+        _print_problems(exc)
+        sys.exit(1)
+    for source in config.sources:
+        click.echo(f"{source.id:<32} {source.kind:<8} {source.url}")
+    click.echo(f"{sources_file}: {len(config.sources)} sources, all valid")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""SQLModel tables of the store: sources, records, record revisions, items, runs and their results."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and read back timezone-aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware values")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        # SQLite keeps no offset: what we wrote was UTC.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class SourceRow(SQLModel, table=True):
+    """A configured source as last seen in a sources file."""
+
+    __tablename__ = "source"
+
+    id: str = Field(primary_key=True, max_length=100)
+    name: str
+    publisher: str
+    municipality: str | None = None
+    ags: str | None = Field(default=None, max_length=12)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(max_length=20)
+    licence: str
+    config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _ts()
+
+
+class ItemRow(SQLModel, table=True):
+    """A thing the world sees; here one record each, later the merge of several."""
+
+    __tablename__ = "item"
+
+    id: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(max_length=10)
+    created_at: datetime = _ts()
+    # When any of its records last changed (observed), for ordering and date_modified.
+    changed_at: datetime = _ts(index=True)
+    gone_at: datetime | None = _ts(nullable=True)
+
+
+class RecordRow(SQLModel, table=True):
+    """One thing as one source shows it; its content lives in revisions, the newest copied here."""
+
+    __tablename__ = "record"
+    __table_args__ = (UniqueConstraint("source_id", "key_hash", name="uq_record_source_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", max_length=100, index=True)
+    key: str = Field(sa_column=Column(Text, nullable=False))
+    # sha256 of key: URLs and guids can be longer than an index entry allows.
+    key_hash: str = Field(max_length=64)
+    item_id: str = Field(foreign_key="item.id", max_length=40, index=True)
+    content_hash: str = Field(max_length=64)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    revision: int = 1
+    first_seen: datetime = _ts()
+    last_seen: datetime = _ts()
+    changed_at: datetime = _ts()
+    # Successful runs in a row that did not find the record; gone after two.
+    missing_runs: int = 0
+    gone_at: datetime | None = _ts(nullable=True)
+
+
+class RevisionRow(SQLModel, table=True):
+    """Every version of a record, oldest first; nothing is ever overwritten."""
+
+    __tablename__ = "record_revision"
+    __table_args__ = (UniqueConstraint("record_id", "number", name="uq_revision_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="record.id", index=True)
+    number: int
+    content_hash: str = Field(max_length=64)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    fetched_at: datetime = _ts()
+    run_id: str | None = Field(default=None, max_length=36)
+
+
+class RunRow(SQLModel, table=True):
+    """One pipeline run."""
+
+    __tablename__ = "run"
+
+    id: str = Field(primary_key=True, max_length=36)
+    started_at: datetime = _ts()
+    finished_at: datetime | None = _ts(nullable=True)
+    status: str = Field(default="running", max_length=20)
+
+
+class SourceRunRow(SQLModel, table=True):
+    """What one run did with one source: the health ledger."""
+
+    __tablename__ = "source_run"
+    __table_args__ = (Index("ix_source_run_source_started", "source_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", max_length=36, index=True)
+    source_id: str = Field(foreign_key="source.id", max_length=100)
+    started_at: datetime = _ts()
+    finished_at: datetime = _ts()
+    ok: bool
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    statuses: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    pages: int = 0
+    bytes: int = 0
+    records_seen: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    gone: int = 0
+    duration_s: float = 0.0

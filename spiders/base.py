@@ -1,0 +1,59 @@
+"""The spider base class: the source it reads, and a ledger of what went wrong while reading."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from spiders.sources import Source
+
+
+class SourceSpider(scrapy.Spider):
+    """A spider for one configured source; subclasses read one *kind* of source."""
+
+    def __init__(self, source: Source, **kwargs: Any) -> None:
+        super().__init__(name=f"regiofeed-{source.kind}", **kwargs)
+        self.source = source
+        # Errors at the entry URL fail the whole source; errors on detail pages are noted.
+        self.fatal_errors: list[str] = []
+        self.page_errors: list[str] = []
+
+    def fail(self, message: str) -> None:
+        self.logger.error("%s: %s", self.source.id, message)
+        self.fatal_errors.append(message)
+
+    def on_entry_error(self, failure: Failure) -> None:
+        """Errback for the source's entry URL: the source failed as a whole."""
+        self.fail(describe_failure(failure))
+
+    def on_page_error(self, failure: Failure) -> None:
+        """Errback for secondary pages (details, further list pages)."""
+        message = describe_failure(failure)
+        self.logger.warning("%s: %s", self.source.id, message)
+        self.page_errors.append(message)
+
+
+def describe_failure(failure: Failure) -> str:
+    """Say in one line what went wrong with a request: status, timeout, DNS, refused."""
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    exc = failure.value
+    request = getattr(failure, "request", None)
+    url = request.url if request is not None else ""
+    if isinstance(exc, HttpError):
+        response: Response = exc.response
+        return f"HTTP {response.status} at {response.url}"
+    if isinstance(exc, IgnoreRequest):
+        return f"not fetched ({exc or 'forbidden by robots.txt'}) at {url}"
+    name = type(exc).__name__
+    if "Timeout" in name:
+        return f"timed out at {url}"
+    if "DNSLookupError" in name:
+        return f"host not found at {url}"
+    if "ConnectionRefused" in name:
+        return f"connection refused at {url}"
+    return f"{name}: {exc} at {url}".strip()

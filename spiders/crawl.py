@@ -1,0 +1,153 @@
+"""Crawl one source in a child process and return its records and what happened.
+
+Each crawl runs in its own Python process (`python -m spiders.crawl`): Twisted's reactor can
+then start fresh every time, so a long-lived Prefect worker can run any number of crawls, in
+parallel, and a hostile site that hangs or bloats the crawl is killed without harming the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from spiders.records import Record
+from spiders.sources import CrawlSettings, Source
+
+_RECORDS = TypeAdapter(list[Record])
+
+
+@dataclass
+class CrawlResult:
+    """What one source's crawl produced: records, or the reason it failed."""
+
+    source_id: str
+    ok: bool
+    records: list[Record] = field(default_factory=list)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    pages: int = 0
+    bytes: int = 0
+    duration_s: float = 0.0
+
+
+def crawl(source: Source, settings: CrawlSettings) -> CrawlResult:
+    """Crawl `source` in a child process; never raise for a failure of the site itself.
+
+    The child is killed after `settings.source_timeout` seconds.
+    """
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="regiofeed-crawl-") as tmp:
+        job = Path(tmp) / "job.json"
+        out = Path(tmp) / "result.json"
+        job.write_text(json.dumps({
+            "source": source.model_dump(mode="json"),
+            "crawl": settings.model_dump(mode="json"),
+        }))
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "spiders.crawl", str(job), str(out)],
+                capture_output=True,
+                timeout=settings.source_timeout,
+                env=env,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return CrawlResult(
+                source_id=source.id,
+                ok=False,
+                error=f"crawl killed after {settings.source_timeout:g} s",
+                duration_s=time.monotonic() - started,
+            )
+        if proc.returncode != 0 or not out.exists():
+            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+            return CrawlResult(
+                source_id=source.id,
+                ok=False,
+                error=f"crawl process failed (exit {proc.returncode}): " + " | ".join(tail),
+                duration_s=time.monotonic() - started,
+            )
+        data = json.loads(out.read_text())
+    return CrawlResult(
+        source_id=source.id,
+        ok=data["ok"],
+        records=_RECORDS.validate_python(data["records"]),
+        error=data.get("error"),
+        warnings=data.get("warnings", []),
+        statuses=data.get("statuses", {}),
+        pages=data.get("pages", 0),
+        bytes=data.get("bytes", 0),
+        duration_s=time.monotonic() - started,
+    )
+
+
+class _Collector:
+    """Keeps scraped records; connected by bound method because Scrapy holds receivers weakly."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, Record] = {}
+        self.statuses: Counter[str] = Counter()
+        self.bytes = 0
+
+    def item_scraped(self, item: Any) -> None:
+        if isinstance(item, Record):
+            # The same thing listed twice on a source (e.g. on two list pages) is one record.
+            self.records.setdefault(item.key, item)
+
+    def response_received(self, response: Any) -> None:
+        self.statuses[str(response.status)] += 1
+        self.bytes += len(response.body)
+
+
+def _spider_class(kind: str) -> type:
+    from spiders.feed import FeedSpider
+    from spiders.html import HtmlListSpider
+
+    return {"rss": FeedSpider, "atom": FeedSpider, "jsonfeed": FeedSpider,
+            "html": HtmlListSpider}[kind]
+
+
+def _run_in_this_process(job_path: Path, out_path: Path) -> None:
+    """The child's side: run the spider with a fresh reactor and write the result as JSON."""
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.settings import scrapy_settings
+
+    job = json.loads(job_path.read_text())
+    source = Source.model_validate(job["source"])
+    settings = CrawlSettings.model_validate(job["crawl"])
+    collector = _Collector()
+    process = CrawlerProcess(scrapy_settings(settings, source.contact), install_root_handler=True)
+    crawler = process.create_crawler(_spider_class(source.kind))
+    crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
+    crawler.signals.connect(collector.response_received, signal=signals.response_received)
+    process.crawl(crawler, source=source)
+    process.start()
+    spider = crawler.spider
+    fatal = list(getattr(spider, "fatal_errors", []))
+    result = {
+        "ok": not fatal,
+        "error": "; ".join(fatal) or None,
+        "warnings": list(getattr(spider, "page_errors", [])),
+        "records": [r.model_dump(mode="json") for r in collector.records.values()],
+        "statuses": dict(collector.statuses),
+        "pages": sum(collector.statuses.values()),
+        "bytes": collector.bytes,
+    }
+    out_path.write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    _run_in_this_process(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -1,0 +1,121 @@
+"""The list-page spider: configured CSS selectors find items, detail pages are followed and read."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from parsel import Selector
+from scrapy.http import Response, TextResponse
+
+from spiders.base import SourceSpider
+from spiders.extract import ListEntry, record_from_page
+from spiders.sources import Selectors
+
+
+def select_text(node: Selector, css: str | None) -> str | None:
+    """Apply a selector: ::attr() and ::text give their values, an element its text content.
+
+    >>> select_text(Selector(text="<p><b>Hallo</b> Welt</p>"), "p")
+    'Hallo Welt'
+    """
+    if not css:
+        return None
+    found = node.css(css)
+    if not found:
+        return None
+    if "::" in css:
+        values = [v.strip() for v in found.getall() if v and v.strip()]
+        return " ".join(values) or None
+    # Element text with line breaks between blocks, so that labelled facts stay on their lines.
+    parts = found[0].xpath(".//text()[not(ancestor::script) and not(ancestor::style)]").getall()
+    text = " ".join(" ".join(p.split()) for p in parts if p.strip())
+    return text or None
+
+
+def select_html(node: Selector, css: str | None) -> str | None:
+    """Return the outer HTML of the elements a selector finds, joined."""
+    if not css:
+        return None
+    found = node.css(css)
+    return "\n".join(found.getall()) or None
+
+
+class HtmlListSpider(SourceSpider):
+    """Read a list page with selectors, follow each item's link, and paginate."""
+
+    def __init__(self, source: Any, **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
+        assert source.selectors is not None  # validated in spiders.sources
+        self.selectors: Selectors = source.selectors
+        self.list_pages = 0
+
+    async def start(self) -> AsyncIterator[Any]:
+        yield scrapy.Request(self.source.url, callback=self.parse, errback=self.on_entry_error)
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            self.fail(f"not an HTML page at {response.url}")
+            return
+        self.list_pages += 1
+        sel = self.selectors
+        nodes = response.css(sel.item)
+        if not nodes and self.list_pages == 1:
+            self.fail(f"selector item {sel.item!r} matches nothing at {response.url}")
+            return
+        for node in nodes:
+            title = select_text(node, sel.title)
+            if not title:
+                continue
+            entry = ListEntry(
+                title=title,
+                link=select_text(node, sel.link),
+                date_text=select_text(node, sel.date),
+                summary=select_text(node, sel.summary),
+                location=select_text(node, sel.location),
+                when=select_text(node, sel.when),
+            )
+            if entry.link:
+                yield response.follow(
+                    entry.link,
+                    callback=self.parse_detail,
+                    errback=self.on_detail_error,
+                    cb_kwargs={"entry": entry, "list_url": response.url},
+                )
+            else:
+                yield record_from_page(self.source, entry, response.url)
+        next_link = select_text(response, sel.next)
+        if next_link and self.list_pages < self.source.max_pages:
+            yield response.follow(next_link, callback=self.parse, errback=self.on_page_error)
+
+    def parse_detail(self, response: Response, entry: ListEntry, list_url: str) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            yield record_from_page(self.source, entry, list_url)
+            return
+        sel = self.selectors
+        detail = {
+            "content": select_html(response, sel.content),
+            "when": select_text(response, sel.when),
+            "location": select_text(response, sel.location),
+            "date": select_text(response, sel.date),
+            "meta_date": response.css(
+                "meta[property='article:published_time']::attr(content),"
+                " time[datetime]::attr(datetime)"
+            ).get(),
+        }
+        yield record_from_page(
+            self.source,
+            entry,
+            list_url,
+            detail_html=response.text,
+            detail_url=response.url,
+            detail=detail,
+        )
+
+    def on_detail_error(self, failure: Any) -> Iterator[Any]:
+        """A detail page failed: note it, and keep what the list page said."""
+        self.on_page_error(failure)
+        request = failure.request
+        entry: ListEntry = request.cb_kwargs["entry"]
+        yield record_from_page(self.source, entry, request.cb_kwargs["list_url"])
