@@ -1,1 +1,15 @@
 """Writers for every published format, all reading items and writing atomically."""
+
+from publish.atomic import write_if_changed
+from publish.context import PublishContext, PublishSettings
+from publish.registry import FORMATS, Format, PublishReport, publish_all
+
+__all__ = [
+    "FORMATS",
+    "Format",
+    "PublishContext",
+    "PublishReport",
+    "PublishSettings",
+    "publish_all",
+    "write_if_changed",
+]

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+
+def _date_or_datetime(value: Any) -> Any:
+    """Read ISO text as a date when it has no time, so that JSON round trips keep date-only."""
+    if isinstance(value, str):
+        text = value.strip()
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    return value
+
+
+# A point in time (aware datetime) or a whole day (date).
+DateOrTime = Annotated[datetime | date, BeforeValidator(_date_or_datetime)]
 
 
 class Location(BaseModel):
@@ -28,9 +40,9 @@ class EventInfo(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start: datetime | date
+    start: DateOrTime
     # For all-day events the last day it runs (inclusive), as in the item object.
-    end: datetime | date | None = None
+    end: DateOrTime | None = None
     all_day: bool = False
     online: bool = False
     location: Location | None = None
@@ -56,7 +68,7 @@ class Record(BaseModel):
     content_text: str | None = None
     content_html: str | None = None
     summary: str | None = None
-    date_published: datetime | date | None = None
+    date_published: DateOrTime | None = None
     date_modified: datetime | None = None
     tags: list[str] = Field(default_factory=list)
     author: str | None = None

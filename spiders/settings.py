@@ -39,6 +39,8 @@ def scrapy_settings(crawl: CrawlSettings, contact: str | None = None) -> dict[st
         # suffix list online (STACK.md).
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19 opens a control server on localhost per crawl; nothing here uses it.
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "INFO",
         "HTTPERROR_ALLOW_ALL": False,
         "DEFAULT_REQUEST_HEADERS": {

@@ -1,0 +1,1 @@
+"""The bundled demo websites, the local server that serves them, and their sources.toml."""

@@ -1,0 +1,16 @@
+"""Source health report (health.json): the store's health dict as JSON (RFC 8259), keys sorted."""
+
+from __future__ import annotations
+
+import json
+
+from publish.context import PublishContext
+
+PATH = "health.json"
+MEDIA_TYPE = "application/json"
+
+
+def render(ctx: PublishContext) -> bytes:
+    """Render the health dict as it is: UTF-8, keys sorted, indent 2, final newline."""
+    text = json.dumps(ctx.health, ensure_ascii=False, indent=2, sort_keys=True)
+    return (text + "\n").encode("utf-8")

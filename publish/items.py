@@ -1,0 +1,109 @@
+"""Ordering, selection and canonical JSON encoding of item objects (JSON Feed 1.1 + _regiofeed)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from publish.context import Item
+from publish.dates import parse_instant
+
+# Key order of the item object as DESIGN.md shows it (JSON Feed 1.1 order first). Keys are
+# written in this order whatever order the store built the dict in, so the output bytes depend
+# only on the content.
+ITEM_KEYS = (
+    "id", "url", "external_url", "title", "summary", "content_text", "content_html",
+    "image", "banner_image", "date_published", "date_modified", "authors", "tags",
+    "language", "attachments", "_regiofeed",
+)  # fmt: skip
+REGIOFEED_KEYS = (
+    "kind", "sources", "publisher", "municipality", "also_at", "licence", "event",
+)  # fmt: skip
+EVENT_KEYS = ("start", "end", "all_day", "online", "location")
+LOCATION_KEYS = ("name", "street", "postal_code", "locality")
+
+
+def _ordered(mapping: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """Return a copy with ``keys`` first in that order, any other keys after, sorted."""
+    known = [key for key in keys if key in mapping]
+    extra = sorted(key for key in mapping if key not in keys)
+    return {key: mapping[key] for key in known + extra}
+
+
+def canonical_item(item: Item) -> Item:
+    """Return the item with its keys (and those of _regiofeed, event, location) in fixed order.
+
+    Values are not changed, so ``json.loads(json.dumps(canonical_item(x))) == x``.
+    """
+    result = _ordered(item, ITEM_KEYS)
+    ext = result.get("_regiofeed")
+    if isinstance(ext, Mapping):
+        ext = _ordered(ext, REGIOFEED_KEYS)
+        event = ext.get("event")
+        if isinstance(event, Mapping):
+            event = _ordered(event, EVENT_KEYS)
+            if isinstance(event.get("location"), Mapping):
+                event["location"] = _ordered(event["location"], LOCATION_KEYS)
+            ext["event"] = event
+        result["_regiofeed"] = ext
+    return result
+
+
+def published_at(item: Item) -> datetime | None:
+    """Return when the item was first published (date_published, else date_modified)."""
+    value = item.get("date_published") or item.get("date_modified")
+    return parse_instant(value) if value else None
+
+
+def modified_at(item: Item) -> datetime | None:
+    """Return when the item last changed (date_modified, else date_published)."""
+    value = item.get("date_modified") or item.get("date_published")
+    return parse_instant(value) if value else None
+
+
+def newest_first(items: Iterable[Item]) -> list[Item]:
+    """Sort items newest first by date_published (as instants), ties and undated by id.
+
+    Items without any date go last. The order is total, so equal input gives equal output.
+    """
+    dated: list[tuple[datetime, Item]] = []
+    undated: list[Item] = []
+    # Sorting by id first and then (stably) by date keeps id order within equal dates.
+    for item in sorted(items, key=lambda item: str(item.get("id", ""))):
+        moment = published_at(item)
+        if moment is None:
+            undated.append(item)
+        else:
+            dated.append((moment, item))
+    dated.sort(key=lambda pair: pair[0], reverse=True)
+    return [item for _, item in dated] + undated
+
+
+def last_modified(items: Iterable[Item]) -> datetime | None:
+    """Return the newest date_modified (or date_published) among ``items``, None if none."""
+    moments = [moment for moment in map(modified_at, items) if moment is not None]
+    return max(moments, default=None)
+
+
+def dumps(value: Any) -> bytes:
+    """Encode JSON as the tree publishes it: UTF-8, not ASCII-escaped, indent 2, final newline."""
+    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def event_place(event: Mapping[str, Any]) -> str:
+    """Return where an event takes place as one line of German text ("" when unknown).
+
+    >>> event_place({"online": True, "location": {"name": "Rathaus", "postal_code": "14806",
+    ...                                          "locality": "Bad Belzig"}})
+    'Rathaus, 14806 Bad Belzig · auch online'
+    """
+    location = event.get("location") or {}
+    town = " ".join(filter(None, (location.get("postal_code"), location.get("locality"))))
+    # Sources sometimes put the same text in two fields (name == street); say it once.
+    parts = [location.get("name"), location.get("street"), town]
+    place = ", ".join(dict.fromkeys(part for part in parts if part))
+    if event.get("online"):
+        return f"{place} · auch online" if place else "online"
+    return place

@@ -1,0 +1,30 @@
+"""JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/) writer for feed.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from publish.context import PublishContext
+from publish.items import canonical_item, dumps, newest_first
+
+PATH = "feed.json"
+MEDIA_TYPE = "application/feed+json"
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def render(ctx: PublishContext) -> bytes:
+    """Render the newest ``feed_size`` items as a JSON Feed 1.1 document, newest first.
+
+    Items are the item objects unchanged (with ``_regiofeed``). home_page_url and feed_url
+    need the public address, so they are present only when ``base_url`` is set.
+    """
+    settings = ctx.settings
+    feed: dict[str, Any] = {"version": VERSION, "title": settings.title}
+    if settings.base_url is not None:
+        feed["home_page_url"] = settings.base_url
+        feed["feed_url"] = settings.url_for(PATH)
+    if settings.description:
+        feed["description"] = settings.description
+    feed["language"] = settings.language
+    feed["items"] = [canonical_item(item) for item in newest_first(ctx.items)[: settings.feed_size]]
+    return dumps(feed)

@@ -1,0 +1,79 @@
+"""Shared fixtures: fixture websites served over real HTTP on 127.0.0.1 (see tests/sites/)."""
+
+import os
+
+# Before anything imports Prefect: no telemetry from test runs.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+import socket
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from db_fixtures import db_url  # noqa: F401  (the store fixture, SQLite and PostgreSQL)
+from flows.demo.server import (
+    Route,
+    SiteServer,
+    error,
+    garbage,
+    redirect,
+    serve_demo_sites,
+    slow,
+)
+
+SITES = Path(__file__).parent / "sites"
+# Longer than any crawler timeout a test sets, short enough not to stall teardown.
+SLOW_SECONDS = 5.0
+SITE_ROUTES: dict[str, Route] = {
+    "/errors/500/": error(500),
+    "/errors/slow.xml": slow(SLOW_SECONDS, file="/feeds/rss.xml"),
+    "/errors/garbage.xml": garbage(),
+    "/moved/rss.xml": redirect("/feeds/rss.xml"),
+}
+
+StartServer = Callable[..., SiteServer]
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[SiteServer]:
+    """Serve tests/sites/ for the whole session; do not change its files (use fresh_site)."""
+    with SiteServer(SITES, SITE_ROUTES) as server:
+        yield server
+
+
+@pytest.fixture
+def serve_site() -> Iterator[StartServer]:
+    """Start SiteServers on demand, `serve_site(root, routes)`; all are closed after the test."""
+    with ExitStack() as stack:
+
+        def start(
+            root: Path | str = SITES, routes: Mapping[str, Route] | None = None
+        ) -> SiteServer:
+            return stack.enter_context(SiteServer(root, routes))
+
+        yield start
+
+
+@pytest.fixture
+def fresh_site(serve_site: StartServer) -> SiteServer:
+    """Serve tests/sites/ on a server of this test alone: set_file(), route(), requests."""
+    return serve_site(SITES, SITE_ROUTES)
+
+
+@pytest.fixture
+def unreachable_url() -> str:
+    """Return an http URL on 127.0.0.1 where nothing listens (a port bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="session")
+def demo_sites() -> Iterator[dict[str, str]]:
+    """Serve the bundled demo websites, each on its own origin; yield {name: base URL}."""
+    with serve_demo_sites() as bases:
+        yield bases

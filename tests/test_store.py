@@ -1,0 +1,153 @@
+"""The store on SQLite and PostgreSQL: identity within a source, revisions, gone marks, items."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from models.store import Store
+from models.tables import utcnow
+from spiders.crawl import CrawlResult
+from spiders.records import EventInfo, Location, Record
+from spiders.sources import parse_sources
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+SOURCES = parse_sources("""
+[[source]]
+id = "stadt"
+name = "Stadt – Aktuelles"
+publisher = "Stadt Bad Belzig"
+municipality = "Bad Belzig"
+url = "https://stadt.example/aktuelles/"
+kind = "rss"
+licence = "dl-by-de/2.0"
+""").sources
+
+
+def news(key: str, title: str, text: str = "Text.") -> Record:
+    return Record(source_id="stadt", key=key, url=key, title=title, content_text=text,
+                  date_published=datetime(2024, 8, 7, 9, 0, tzinfo=BERLIN))
+
+
+def run(store: Store, records: list[Record], ok: bool = True) -> tuple:
+    run_id = store.begin_run()
+    result = CrawlResult(source_id="stadt", ok=ok, records=records,
+                         error=None if ok else "HTTP 500 at https://stadt.example/aktuelles/")
+    return store.apply_crawl(run_id, result, utcnow())
+
+
+@pytest.fixture
+def store(db_url: str) -> Store:
+    with Store(db_url) as opened:
+        opened.sync_sources(SOURCES)
+        yield opened
+
+
+def test_second_run_over_unchanged_records_adds_and_changes_nothing(store: Store) -> None:
+    records = [news("https://stadt.example/a", "A"), news("https://stadt.example/b", "B")]
+    first = run(store, records)
+    assert (first.new, first.changed, first.unchanged) == (2, 0, 0)
+    items_before = store.items()
+    counts_before = store.counts()
+    second = run(store, records)
+    assert (second.new, second.changed, second.unchanged, second.gone) == (0, 0, 2, 0)
+    assert store.items() == items_before
+    after = store.counts()
+    assert after["record"] == counts_before["record"] == 2
+    assert after["record_revision"] == counts_before["record_revision"] == 2
+    assert after["item"] == 2
+
+
+def test_changed_record_makes_revision_and_moves_date_modified(store: Store) -> None:
+    run(store, [news("https://stadt.example/a", "Alt")])
+    (before,) = store.items()
+    assert "date_modified" not in before
+    summary = run(store, [news("https://stadt.example/a", "Neu", "Anderer Text.")])
+    assert summary.changed == 1
+    (after,) = store.items()
+    assert after["id"] == before["id"]
+    assert after["title"] == "Neu"
+    assert datetime.fromisoformat(after["date_modified"]) > datetime.fromisoformat(
+        after["date_published"])
+    revisions = store.revisions("stadt", "https://stadt.example/a")
+    assert [r.number for r in revisions] == [1, 2]
+    assert [r.data["title"] for r in revisions] == ["Alt", "Neu"]
+
+
+def test_vanished_record_is_marked_gone_after_two_runs_not_deleted(store: Store) -> None:
+    a, b = news("https://stadt.example/a", "A"), news("https://stadt.example/b", "B")
+    run(store, [a, b])
+    assert run(store, [a]).gone == 0  # one miss can be a page cut short
+    assert len(store.items()) == 2
+    assert run(store, [a]).gone == 1
+    assert [i["title"] for i in store.items()] == ["A"]
+    assert len(store.items(include_gone=True)) == 2
+    assert store.counts()["record"] == 2
+    # It comes back when the source shows it again.
+    assert run(store, [a, b]).gone == 0
+    assert len(store.items()) == 2
+
+
+def test_failed_or_empty_crawl_keeps_last_good_items(store: Store) -> None:
+    run(store, [news("https://stadt.example/a", "A")])
+    for _ in range(3):
+        failed = run(store, [], ok=False)
+        assert not failed.ok and failed.gone == 0
+        assert run(store, []).gone == 0
+    assert [i["title"] for i in store.items()] == ["A"]
+    health = store.health(["stadt"])["stadt"]
+    assert health["status"] == "empty"
+    assert health["items"] == 1
+    assert "last_success" in health
+
+
+def test_failed_crawl_is_in_health(store: Store) -> None:
+    run(store, [], ok=False)
+    health = store.health(["stadt", "other"])
+    assert health["stadt"]["status"] == "failed"
+    assert "HTTP 500" in health["stadt"]["error"]
+    assert "last_success" not in health["stadt"]
+    assert health["other"] == {"status": "never", "items": 0}
+
+
+def test_item_object_follows_the_design(store: Store) -> None:
+    event = Record(
+        source_id="stadt", key="urn:x:1", url="https://stadt.example/konferenz",
+        title="Regionalkonferenz", content_text="Text", kind="event",
+        date_published=date(2024, 8, 7),
+        event=EventInfo(
+            start=datetime(2024, 9, 5, 10, tzinfo=BERLIN),
+            end=datetime(2024, 9, 5, 17, tzinfo=BERLIN),
+            location=Location(name="Kulturzentrum Bad Belzig", street="Weitzgrunder Str. 4",
+                              postal_code="14806", locality="Bad Belzig"),
+        ),
+    )
+    run(store, [event])
+    (item,) = store.items()
+    assert item["url"] == "https://stadt.example/konferenz"
+    assert item["date_published"] == "2024-08-07"
+    ext = item["_regiofeed"]
+    assert ext["kind"] == "event"
+    assert ext["sources"] == ["stadt"]
+    assert ext["publisher"] == "Stadt Bad Belzig"
+    assert ext["municipality"] == "Bad Belzig"
+    assert ext["licence"] == "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
+    assert ext["event"] == {
+        "start": "2024-09-05T10:00:00+02:00", "end": "2024-09-05T17:00:00+02:00",
+        "all_day": False, "online": False,
+        "location": {"name": "Kulturzentrum Bad Belzig", "street": "Weitzgrunder Str. 4",
+                     "postal_code": "14806", "locality": "Bad Belzig"},
+    }
+    assert None not in item.values()
+    assert "also_at" not in ext
+
+
+def test_reopening_a_store_keeps_everything(db_url: str) -> None:
+    with Store(db_url) as first:
+        first.sync_sources(SOURCES)
+        run(first, [news("https://stadt.example/a", "A")])
+    with Store(db_url) as again:
+        assert [i["title"] for i in again.items()] == ["A"]
