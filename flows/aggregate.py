@@ -78,7 +78,8 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[lis
     sources = [
         {
             "id": s.id, "name": s.name, "publisher": s.publisher, "url": s.url, "kind": s.kind,
-            "licence": s.licence_uri, **({"municipality": s.municipality} if s.municipality else {}),
+            "licence": s.licence_uri,
+            **({"municipality": s.municipality} if s.municipality else {}),
         }
         for s in config.sources
     ]
@@ -111,7 +112,8 @@ def aggregate(
         store.sync_sources(config.sources)
         run_id = store.begin_run()
     futures = crawl_source.map(config.sources, settings=unmapped(config.crawl))
-    crawled = [_outcome(source, future) for source, future in zip(config.sources, futures)]
+    crawled = [_outcome(source, future)
+               for source, future in zip(config.sources, futures, strict=True)]
     summaries = store_records(db_url, run_id, crawled)
     written, unchanged = publish_store(db_url, out_dir, config)
     with Store(db_url) as store:

@@ -39,7 +39,7 @@ def main() -> None:
 
 
 def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool) -> int:
-    """Run the aggregate flow (ephemeral Prefect unless PREFECT_API_URL is set); return exit code."""
+    """Run the aggregate flow (ephemeral Prefect unless PREFECT_API_URL is set); exit code."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.aggregate import aggregate
@@ -48,7 +48,8 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool) -> int
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         report = aggregate(sources_file=sources_file, db_url=db_url, out_dir=out_dir)
     if not silent:
-        click.echo(f"{'source':<32} {'status':<7} {'seen':>5} {'new':>5} {'changed':>7} {'gone':>5}")
+        click.echo(f"{'source':<32} {'status':<7} {'seen':>5} {'new':>5} "
+                   f"{'changed':>7} {'gone':>5}")
         for s in report.sources:
             click.echo(f"{s.source_id:<32} {'ok' if s.ok else 'FAILED':<7} {s.records_seen:>5} "
                        f"{s.new:>5} {s.changed:>7} {s.gone:>5}")
@@ -79,12 +80,14 @@ def run(sources_file: str, db_url: str, out_dir: str, silent: bool) -> None:
 @main.command()
 @db_option("sqlite:///data/demo.db")
 @out_option
+@click.option("--first-port", default=8701, show_default=True, type=int,
+              help="Port of the first demo site (the next ones follow; 0 for any free ports).")
 @silent_option
-def demo(db_url: str, out_dir: str, silent: bool) -> None:
+def demo(db_url: str, out_dir: str, first_port: int, silent: bool) -> None:
     """Serve the bundled demo websites on 127.0.0.1 and run the pipeline against them."""
     from flows.demo.server import render_demo_sources, serve_demo_sites
 
-    with serve_demo_sites() as bases, tempfile.TemporaryDirectory() as tmp:
+    with serve_demo_sites(first_port=first_port) as bases, tempfile.TemporaryDirectory() as tmp:
         sources_file = Path(tmp) / "sources.toml"
         sources_file.write_text(render_demo_sources(bases), encoding="utf-8")
         if not silent:

@@ -23,7 +23,8 @@ def item_id_for(source_id: str, key: str) -> str:
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(BERLIN).isoformat()
+    # Whole seconds: what we observed is not more precise than that.
+    return value.astimezone(BERLIN).replace(microsecond=0).isoformat()
 
 
 def _compact(mapping: dict[str, Any]) -> dict[str, Any]:

@@ -143,7 +143,9 @@ class Store:
 
     # -- storing a crawl ----------------------------------------------------------------------
 
-    def apply_crawl(self, run_id: str, result: CrawlResult, started_at: datetime) -> SourceRunSummary:
+    def apply_crawl(
+        self, run_id: str, result: CrawlResult, started_at: datetime
+    ) -> SourceRunSummary:
         """Store one source's crawl in one transaction: new records, revisions, gone marks.
 
         A failed crawl, or one that found nothing, changes no record: its last good items stay.

@@ -1,4 +1,4 @@
-"""SQLModel tables of the store: sources, records, record revisions, items, runs and their results."""
+"""SQLModel tables of the store: sources, records, revisions, items, runs and their results."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def _safe_url(url: str | None, base: str | None) -> str | None:
 def event_from_text(
     text: str, *, default_year: int | None, when: str | None = None, place: str | None = None
 ) -> EventInfo | None:
-    """Find an event's time and place: explicit `when`/`place` texts first, labels in `text` next."""
+    """Find an event's time and place: `when`/`place` texts first, then labels in `text`."""
     event = None
     if when:
         parsed = parse_when(when, default_year=default_year)

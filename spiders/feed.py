@@ -11,6 +11,7 @@ from scrapy.http import Response
 
 from spiders.base import SourceSpider
 from spiders.extract import record_from_entry
+from spiders.jsonfeed import NotAJsonFeed, parse_json_feed
 
 
 class FeedSpider(SourceSpider):
@@ -20,6 +21,14 @@ class FeedSpider(SourceSpider):
         yield scrapy.Request(self.source.url, callback=self.parse, errback=self.on_entry_error)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
+        if self.source.kind == "jsonfeed":
+            try:
+                entries = parse_json_feed(response.body)
+            except NotAJsonFeed as exc:
+                self.fail(f"not a readable JSON Feed at {response.url}: {exc}")
+                return
+            yield from self._records(entries, response.url)
+            return
         headers = {
             key.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
             for key, values in response.headers.items()
@@ -32,7 +41,10 @@ class FeedSpider(SourceSpider):
             elif not parsed.get("version"):
                 self.fail(f"not a feed at {response.url}")
             return
-        for entry in parsed.entries:
-            record = record_from_entry(entry, self.source, response.url)
+        yield from self._records(parsed.entries, response.url)
+
+    def _records(self, entries: list[Any], feed_url: str) -> Any:
+        for entry in entries:
+            record = record_from_entry(entry, self.source, feed_url)
             if record is not None:
                 yield record

@@ -12,8 +12,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-
 from db_fixtures import db_url  # noqa: F401  (the store fixture, SQLite and PostgreSQL)
+
 from flows.demo.server import (
     Route,
     SiteServer,

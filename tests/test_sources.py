@@ -72,19 +72,21 @@ def test_missing_key_and_bad_url_are_all_reported() -> None:
     text = GOOD.replace('publisher = "Fläming365"\n', "").replace(
         "https://flaeming365.de/feed/", "flaeming365.de/feed/")
     problems = problems_of(text)
-    assert any("source 'flaeming365': key 'publisher': required key is missing" == p
+    assert any(p == "source 'flaeming365': key 'publisher': required key is missing"
                for p in problems), problems
     assert any("key 'url'" in p and "http" in p for p in problems), problems
 
 
 def test_html_without_selectors_and_unknown_selector_key() -> None:
-    no_selectors = GOOD.split("[source.selectors]")[0] + GOOD.split('next = "li.next a::attr(href)"')[1]
+    head, tail = GOOD.split("[source.selectors]")
+    no_selectors = head + tail.split('next = "li.next a::attr(href)"')[1]
     assert any("source 'bad-belzig-aktuelles': key 'selectors'" in p
                for p in problems_of(no_selectors))
     typo = GOOD.replace('title = "h3"', 'titel = "h3"')
     problems = problems_of(typo)
     assert "source 'bad-belzig-aktuelles': key 'selectors.titel': unknown key" in problems
-    assert "source 'bad-belzig-aktuelles': key 'selectors.title': required key is missing" in problems
+    assert ("source 'bad-belzig-aktuelles': key 'selectors.title': required key is missing"
+            in problems)
 
 
 def test_duplicate_ids_bad_licence_ags_and_schedule() -> None:

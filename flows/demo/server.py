@@ -164,7 +164,9 @@ class SiteServer:
     the tree on disk. Every request is recorded in `requests`.
     """
 
-    def __init__(self, root: Path | str, routes: Mapping[str, Route] | None = None) -> None:
+    def __init__(
+        self, root: Path | str, routes: Mapping[str, Route] | None = None, port: int = 0
+    ) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NotADirectoryError(self.root)
@@ -176,13 +178,16 @@ class SiteServer:
         self._closing = threading.Event()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
-        self.port = 0
+        self.port = port
 
     def start(self) -> SiteServer:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
+        """Bind 127.0.0.1 (on `port`, or a free one if it is 0 or taken), serve in a thread."""
         if self._httpd is not None:
             return self
-        self._httpd = _Server(("127.0.0.1", 0), _RequestHandler)
+        try:
+            self._httpd = _Server(("127.0.0.1", self.port), _RequestHandler)
+        except OSError:
+            self._httpd = _Server(("127.0.0.1", 0), _RequestHandler)
         self._httpd.site = self
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(
@@ -441,13 +446,22 @@ def demo_site_names() -> list[str]:
 
 
 @contextmanager
-def serve_demo_sites(sites_dir: Path | str = DEMO_SITES) -> Iterator[dict[str, str]]:
-    """Serve every demo website from its own origin; yield {site name: base URL}."""
+def serve_demo_sites(
+    sites_dir: Path | str = DEMO_SITES, first_port: int = 0
+) -> Iterator[dict[str, str]]:
+    """Serve every demo website from its own origin; yield {site name: base URL}.
+
+    With `first_port`, the sites ask for consecutive ports from it, so that their URLs (and
+    with them the records' keys) stay the same from one demo run to the next; a taken port
+    falls back to a free one.
+    """
     root = Path(sites_dir)
     with ExitStack() as stack:
         bases = {}
-        for directory in sorted(path for path in root.iterdir() if path.is_dir()):
-            bases[directory.name] = stack.enter_context(SiteServer(directory)).base_url
+        directories = sorted(path for path in root.iterdir() if path.is_dir())
+        for offset, directory in enumerate(directories):
+            port = first_port + offset if first_port else 0
+            bases[directory.name] = stack.enter_context(SiteServer(directory, port=port)).base_url
         yield bases
 
 

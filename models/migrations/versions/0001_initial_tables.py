@@ -1,7 +1,7 @@
 """initial tables
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 11:19:34.526961
 """
 
@@ -12,7 +12,6 @@ import sqlmodel
 from alembic import op
 
 import models.tables
-
 
 revision = '0001'
 down_revision = None
