@@ -298,15 +298,26 @@ class Store:
                                                col(SourceRunRow.ok).is_(True))
                     .order_by(col(SourceRunRow.started_at).desc()).limit(1)
                 ).first()
+                changed = session.exec(
+                    select(SourceRunRow).where(
+                        SourceRunRow.source_id == source_id,
+                        (SourceRunRow.new + SourceRunRow.changed + SourceRunRow.gone) > 0)
+                    .order_by(col(SourceRunRow.started_at).desc()).limit(1)
+                ).first()
                 current = session.exec(
                     select(func.count()).select_from(RecordRow).where(
                         RecordRow.source_id == source_id, col(RecordRow.gone_at).is_(None))
                 ).one()
-                report[source_id] = _health_entry(runs, success, current)
+                report[source_id] = _health_entry(runs, success, changed, current)
         return report
 
 
-def _health_entry(last: SourceRunRow | None, success: SourceRunRow | None, items: int) -> dict:
+def _health_entry(
+    last: SourceRunRow | None,
+    success: SourceRunRow | None,
+    changed: SourceRunRow | None,
+    items: int,
+) -> dict:
     if last is None:
         return {"status": "never", "items": items}
     status = "ok" if last.ok else "failed"
@@ -317,6 +328,8 @@ def _health_entry(last: SourceRunRow | None, success: SourceRunRow | None, items
         "status": status,
         "last_attempt": last.started_at.isoformat(),
         "last_success": success.finished_at.isoformat() if success else None,
+        # The last run that found something new, changed or gone.
+        "last_change": changed.finished_at.isoformat() if changed else None,
         "items": items,
         "records_seen": last.records_seen,
         "new": last.new,

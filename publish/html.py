@@ -25,7 +25,12 @@ NEWS_LIMIT = 20  # latest news shown; the feeds and dumps carry the rest
 PAST_EVENTS_LIMIT = 5  # a short look back, most recent first
 TEASER_CHARS = 240
 
-STATUS_LABELS = {"ok": "in Ordnung", "failed": "fehlgeschlagen", "never": "noch nicht abgerufen"}
+STATUS_LABELS = {
+    "ok": "in Ordnung",
+    "failed": "fehlgeschlagen",
+    "empty": "liefert nichts (letzte Einträge bleiben)",
+    "never": "noch nicht abgerufen",
+}
 
 _ENV = Environment(
     loader=PackageLoader("publish", "templates"),
@@ -62,8 +67,8 @@ class SourceView:
     publisher: str
     status: str
     status_label: str
-    last_success: str
-    last_success_iso: str | None
+    last_change: str
+    last_change_iso: str | None
     items: int | None
     error: str | None
 
@@ -151,15 +156,17 @@ def _source_view(source: Source, health: dict[str, Any]) -> SourceView:
     """Join a configured source with its entry in the health report."""
     state = health.get("sources", {}).get(source["id"], {})
     status = state.get("status", "never")
-    last_success = state.get("last_success")
+    # When the source's content last changed, not when it was last fetched: the page must stay
+    # byte-identical while nothing changes.
+    last_change = state.get("last_change")
     return SourceView(
         name=source.get("name", source["id"]),
         url=source.get("url", ""),
         publisher=source.get("publisher", ""),
         status=status,
         status_label=STATUS_LABELS.get(status, status),
-        last_success=_format_moment(last_success) if last_success else "noch nie",
-        last_success_iso=last_success,
+        last_change=_format_moment(last_change) if last_change else "–",
+        last_change_iso=last_change,
         items=state.get("items"),
         error=state.get("error"),
     )

@@ -1,10 +1,15 @@
 """Shared fixtures: fixture websites served over real HTTP on 127.0.0.1 (see tests/sites/)."""
 
 import os
+import tempfile
 
-# Before anything imports Prefect: no telemetry from test runs.
+# Before anything imports Prefect: no telemetry, a PREFECT_HOME of the test session's own, and
+# no server but the ephemeral one the tests start.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="regiofeed-test-prefect-")
+os.environ.pop("PREFECT_API_URL", None)
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 import socket
 from collections.abc import Callable, Iterator, Mapping

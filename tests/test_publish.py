@@ -180,6 +180,7 @@ HEALTH = {
         "bad-belzig-aktuelles": {
             "last_attempt": "2024-09-01T06:00:00+02:00",
             "last_success": "2024-09-01T06:00:00+02:00",
+            "last_change": "2024-09-01T06:00:00+02:00",
             "status": "ok",
             "items": 2,
             "records_seen": 12,
@@ -461,7 +462,7 @@ def test_index_html_shows_source_health(out: Path) -> None:
     assert cells[0][1:4] == ["in Ordnung", "So., 1. September 2024, 06:00 Uhr", "2"]
     assert cells[1][1] == "fehlgeschlagen"
     assert cells[1][4] == "HTTP 503 <Service Unavailable> & retry later"
-    assert cells[2][1:4] == ["noch nicht abgerufen", "noch nie", "–"]
+    assert cells[2][1:4] == ["noch nicht abgerufen", "–", "–"]
 
 
 def test_index_html_escapes_markup_from_sources(tmp_path: Path, items: list[dict]) -> None:
