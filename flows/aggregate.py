@@ -76,14 +76,14 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[lis
             "sources": store.health([s.id for s in config.sources]),
         }
     sources = [
-        {
-            "id": s.id, "name": s.name, "publisher": s.publisher, "url": s.url, "kind": s.kind,
-            "licence": s.licence_uri,
-            **({"municipality": s.municipality} if s.municipality else {}),
-        }
+        {**s.model_dump(mode="json", exclude_none=True, exclude={"selectors", "max_pages"}),
+         "licence": s.licence_uri}
         for s in config.sources
     ]
-    settings = PublishSettings(base_url=os.environ.get("REGIOFEED_BASE_URL") or None)
+    options = config.publish.model_dump()
+    # The environment wins, so one sources file can be published under several URLs.
+    options["base_url"] = os.environ.get("REGIOFEED_BASE_URL") or options["base_url"]
+    settings = PublishSettings(**options)
     report = publish_all(Path(out_dir), items, sources, health, settings)
     get_run_logger().info("published %d files, %d unchanged", len(report.written),
                           len(report.unchanged))

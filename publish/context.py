@@ -10,7 +10,8 @@ Item = dict[str, Any]
 """An item object as in DESIGN.md: JSON Feed 1.1 item plus the ``_regiofeed`` extension."""
 
 Source = dict[str, Any]
-"""A configured source: id, name, publisher, url, kind, licence, municipality (optional)."""
+"""A configured source: id, name, publisher, url, kind, licence (URI), schedule, and where set
+municipality, ags, publisher_url, publisher_email, keywords, themes (EU data theme codes)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,12 @@ class PublishSettings:
     base_url: str | None = None
     language: str = "de"
     feed_size: int = 50
+    # For the DCAT-AP.de catalogue: who runs this instance, how to reach them, GovData's id.
+    publisher: str = "regiofeed"
+    contact_email: str | None = None
+    contact_url: str | None = None
+    contributor_id: str | None = None
+    datasets_per_page: int = 100
 
     def __post_init__(self) -> None:
         if self.feed_size < 1:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +28,9 @@ LICENCES = (
     "other-open", "other-opensource", "other-freeware", "other-commercial", "other-closed",
 )
 
+# EU data themes (http://publications.europa.eu/resource/authority/data-theme).
+DATA_THEMES = ("AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "OP_DATPRO",
+               "REGI", "SOCI", "TECH", "TRAN")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SCHEDULES = {"hourly": timedelta(hours=1), "daily": timedelta(days=1), "weekly": timedelta(weeks=1)}
 INTERVAL = re.compile(r"^(\d+)\s*(m|h|d)$")
@@ -74,9 +77,24 @@ class Source(BaseModel):
     schedule: str = "hourly"
     # What the items of a source are when the page itself does not say (an event calendar).
     item_kind: Literal["news", "event"] | None = None
+    # Contact URL for the crawler's User-Agent, if it differs from [crawl] contact.
     contact: str | None = None
+    # The publishing body's own web page and e-mail, for the catalogue's contact point.
+    publisher_url: str | None = None
+    publisher_email: str | None = None
+    keywords: list[str] = Field(default_factory=list)
+    themes: list[str] = Field(default_factory=list)
     max_pages: int = Field(5, ge=1, le=500)
     selectors: Selectors | None = None
+
+    @field_validator("themes")
+    @classmethod
+    def _themes(cls, value: list[str]) -> list[str]:
+        unknown = [theme for theme in value if theme not in DATA_THEMES]
+        if unknown:
+            raise ValueError(f"expected EU data theme codes ({', '.join(DATA_THEMES)}), "
+                             f"got {', '.join(unknown)}")
+        return value
 
     @field_validator("id")
     @classmethod
@@ -156,10 +174,31 @@ class CrawlSettings(BaseModel):
     obey_robots: bool = True
 
 
+class PublishConfig(BaseModel):
+    """The `[publish]` table: what the published tree and its catalogue say about themselves."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = "regiofeed"
+    description: str = "Nachrichten und Veranstaltungen aus der Region"
+    # Public URL of the tree; the catalogue's URIs are built from it.
+    base_url: str | None = None
+    # Who runs this regiofeed instance: the catalogue's publisher and contact point.
+    publisher: str = "regiofeed"
+    contact_email: str | None = None
+    contact_url: str | None = None
+    # Assigned by GovData to each harvested catalogue; left out unless set.
+    contributor_id: str | None = None
+    feed_size: int = Field(50, ge=1, le=1000)
+    datasets_per_page: int = Field(100, ge=1)
+    language: str = "de"
+
+
 @dataclass(frozen=True)
 class SourcesConfig:
     sources: list[Source]
     crawl: CrawlSettings
+    publish: PublishConfig = field(default_factory=PublishConfig)
 
     def get(self, source_id: str) -> Source:
         for source in self.sources:
@@ -213,6 +252,7 @@ class _File(BaseModel):
 
     source: list[Source] = Field(min_length=1)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    publish: PublishConfig = Field(default_factory=PublishConfig)
 
 
 def parse_sources(text: str, path: Path | str = "sources.toml") -> SourcesConfig:
@@ -237,7 +277,7 @@ def parse_sources(text: str, path: Path | str = "sources.toml") -> SourcesConfig
         seen.add(source.id)
     if duplicates:
         raise SourcesError(path, duplicates)
-    return SourcesConfig(sources=parsed.source, crawl=parsed.crawl)
+    return SourcesConfig(sources=parsed.source, crawl=parsed.crawl, publish=parsed.publish)
 
 
 def load_sources(path: Path | str) -> SourcesConfig:
