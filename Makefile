@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test run lint serve clean
+.PHONY: demo test run lint serve clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -14,10 +14,18 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Debian's Chromium for the browser test of index.html; where it cannot be installed (no root,
+# no apt), that one test skips and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || \
+	  { apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; } || \
+	  echo "chromium could not be installed: the browser test will be skipped"
+
 demo: $(STAMP)  ## serve the bundled demo sites on 127.0.0.1, run the pipeline, write public/
 	$(BIN)/regiofeed demo
 
-test: $(STAMP)  ## the whole test suite (PostgreSQL too when REGIOFEED_TEST_POSTGRES is set)
+test: $(STAMP) browser  ## the whole test suite (PostgreSQL too when REGIOFEED_TEST_POSTGRES is set)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
