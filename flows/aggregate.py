@@ -15,7 +15,7 @@ from models.store import DEFAULT_DB, SourceRunSummary, Store
 from models.tables import utcnow
 from publish import PublishSettings, publish_all
 from spiders.crawl import CrawlResult, crawl
-from spiders.sources import CrawlSettings, Source, SourcesConfig, load_sources
+from spiders.sources import CrawlSettings, Source, SourcesConfig, is_due, load_sources
 
 
 @dataclass
@@ -38,12 +38,16 @@ def load_sources_task(sources_file: str) -> SourcesConfig:
 
 
 @task(name="crawl_source", task_run_name="crawl_source-{source.id}", cache_policy=NO_CACHE)
-def crawl_source(source: Source, settings: CrawlSettings) -> tuple[CrawlResult, datetime]:
+def crawl_source(
+    source: Source, settings: CrawlSettings, validators: dict[str, dict[str, str]]
+) -> tuple[CrawlResult, datetime]:
     """Crawl one source; a broken site comes back as a failed result, never as an exception."""
     logger = get_run_logger()
     started = utcnow()
-    result = crawl(source, settings)
-    if result.ok:
+    result = crawl(source, settings, validators)
+    if result.ok and result.not_modified:
+        logger.info("%s: not modified since the last run", source.id)
+    elif result.ok:
         logger.info("%s: fetched %d pages, %d records in %.1f s", source.id, result.pages,
                     len(result.records), result.duration_s)
     else:
@@ -100,20 +104,43 @@ def _outcome(source: Source, future: Any) -> tuple[CrawlResult, datetime]:
         return CrawlResult(source_id=source.id, ok=False, error=f"crawl crashed: {exc!r}"), started
 
 
+def select_sources(config: SourcesConfig, last_attempts: dict[str, datetime],
+                   force: bool, only: list[str] | None) -> list[Source]:
+    """The sources this run crawls: those named in `only`, else all (force) or the due ones."""
+    if only:
+        unknown = sorted(set(only) - {s.id for s in config.sources})
+        if unknown:
+            raise ValueError(f"no such source in the sources file: {', '.join(unknown)}")
+        return [s for s in config.sources if s.id in only]
+    now = utcnow()
+    return [s for s in config.sources
+            if force or is_due(s, last_attempts.get(s.id), now)]
+
+
 @flow(name="aggregate")
 def aggregate(
     sources_file: str = "sources.toml",
     db_url: str = DEFAULT_DB,
     out_dir: str = "public",
+    force: bool = False,
+    only: list[str] | None = None,
 ) -> RunReport:
-    """One run: load the sources, crawl each as its own task, store, publish."""
+    """One run: load the sources, crawl each due one as its own task, store, publish.
+
+    `force` crawls every source whatever its schedule; `only` names the sources to crawl.
+    """
+    logger = get_run_logger()
     config = load_sources_task(sources_file)
     with Store(db_url) as store:
         store.sync_sources(config.sources)
+        due = select_sources(config, store.last_attempts(), force, only)
+        validators = [store.validators(s.id) for s in due]
         run_id = store.begin_run()
-    futures = crawl_source.map(config.sources, settings=unmapped(config.crawl))
-    crawled = [_outcome(source, future)
-               for source, future in zip(config.sources, futures, strict=True)]
+    skipped = len(config.sources) - len(due)
+    if skipped:
+        logger.info("%d of %d sources not due yet", skipped, len(config.sources))
+    futures = crawl_source.map(due, settings=unmapped(config.crawl), validators=validators)
+    crawled = [_outcome(source, future) for source, future in zip(due, futures, strict=True)]
     summaries = store_records(db_url, run_id, crawled)
     written, unchanged = publish_store(db_url, out_dir, config)
     with Store(db_url) as store:

@@ -38,7 +38,8 @@ def main() -> None:
     """Collect news and events from municipal websites and publish them as open data."""
 
 
-def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool) -> int:
+def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
+              force: bool = False, only: tuple[str, ...] = ()) -> int:
     """Run the aggregate flow (ephemeral Prefect unless PREFECT_API_URL is set); exit code."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -46,7 +47,8 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool) -> int
 
     # The heartbeat thread sleeps in one-second steps and delays every run's end (STACK.md).
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        report = aggregate(sources_file=sources_file, db_url=db_url, out_dir=out_dir)
+        report = aggregate(sources_file=sources_file, db_url=db_url, out_dir=out_dir,
+                           force=force, only=list(only) or None)
     if not silent:
         click.echo(f"{'source':<32} {'status':<7} {'seen':>5} {'new':>5} "
                    f"{'changed':>7} {'gone':>5}")
@@ -66,15 +68,20 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool) -> int
               help="The sources file to crawl.")
 @db_option()
 @out_option
+@click.option("--all", "force", is_flag=True,
+              help="Crawl every source now, whatever its schedule says.")
+@click.option("--source", "only", multiple=True, metavar="ID",
+              help="Crawl only this source (repeatable); implies --all for it.")
 @silent_option
-def run(sources_file: str, db_url: str, out_dir: str, silent: bool) -> None:
-    """Run the pipeline once: crawl every source, store, publish."""
+def run(sources_file: str, db_url: str, out_dir: str, force: bool, only: tuple[str, ...],
+        silent: bool) -> None:
+    """Run the pipeline once: crawl the sources that are due, store, publish."""
     try:
         load_sources(sources_file)
     except SourcesError as exc:
         _print_problems(exc)
         sys.exit(2)
-    sys.exit(_run_flow(sources_file, db_url, out_dir, silent))
+    sys.exit(_run_flow(sources_file, db_url, out_dir, silent, force=force, only=only))
 
 
 @main.command()
@@ -93,7 +100,7 @@ def demo(db_url: str, out_dir: str, first_port: int, silent: bool) -> None:
         if not silent:
             for name, base in bases.items():
                 click.echo(f"demo site {name:<20} {base}/")
-        code = _run_flow(str(sources_file), db_url, out_dir, silent)
+        code = _run_flow(str(sources_file), db_url, out_dir, silent, force=True)
     if not silent:
         click.echo(f"open {Path(out_dir).resolve() / 'index.html'} or run: regiofeed serve")
     sys.exit(code)

@@ -47,12 +47,20 @@ def _event(data: dict[str, Any]) -> dict[str, Any] | None:
     event = data.get("event")
     if not event:
         return None
-    location = _compact(event.get("location") or {})
+    place = dict(event.get("location") or {})
+    lat, lon = place.pop("lat", None), place.pop("lon", None)
+    location = _compact(place)
+    if lat is not None and lon is not None:
+        location["geo"] = {"lat": lat, "lon": lon}
     return _compact({
         "start": event["start"],
         "end": event.get("end"),
         "all_day": bool(event.get("all_day")),
         "online": bool(event.get("online")),
+        "online_url": event.get("online_url"),
+        "status": event.get("status"),
+        "organizer": event.get("organizer"),
+        "offers": event.get("offers"),
         "location": location or None,
     })
 

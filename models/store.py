@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from models.items import item_id_for, item_object
 from models.migrate import upgrade
 from models.tables import (
+    HttpValidatorRow,
     ItemRow,
     RecordRow,
     RevisionRow,
@@ -160,6 +161,15 @@ class Store:
                 )
             }
             seen: set[str] = set()
+            if result.ok and result.not_modified:
+                # 304 at the entry URL: everything the source showed last time still stands.
+                seen = {h for h, row in existing.items() if row.gone_at is None}
+                unchanged = len(seen)
+            for key in result.unchanged_keys if result.ok else []:
+                key_hash = _key_hash(key)
+                if key_hash in existing and key_hash not in seen:
+                    seen.add(key_hash)
+                    unchanged += 1
             for record in result.records if result.ok else []:
                 key_hash = _key_hash(record.key)
                 if key_hash in seen:
@@ -209,7 +219,7 @@ class Store:
                 session.add(row)
             # Only a crawl that found something can say what is missing; an empty result is a
             # broken source, not the end of all its items.
-            if seen:
+            if seen and not result.not_modified:
                 for key_hash, row in existing.items():
                     if key_hash in seen or row.gone_at is not None:
                         continue
@@ -225,12 +235,44 @@ class Store:
                 run_id=run_id, source_id=result.source_id, started_at=started_at,
                 finished_at=now, ok=result.ok, error=result.error, warnings=result.warnings,
                 statuses=result.statuses, pages=result.pages, bytes=result.bytes,
-                records_seen=len(result.records), new=new, changed=changed,
+                not_modified=result.not_modified,
+                records_seen=len(seen) if result.ok else 0, new=new, changed=changed,
                 unchanged=unchanged, gone=gone, duration_s=round(result.duration_s, 3),
             ))
+            if result.ok:
+                self._save_validators(session, result)
             session.commit()
-        return SourceRunSummary(result.source_id, result.ok, len(result.records), new, changed,
-                                unchanged, gone, result.error)
+        return SourceRunSummary(result.source_id, result.ok, len(seen) if result.ok else 0, new,
+                                changed, unchanged, gone, result.error)
+
+    @staticmethod
+    def _save_validators(session: Session, result: CrawlResult) -> None:
+        """Keep this crawl's ETag/Last-Modified per URL; only after its records are stored."""
+        for url, found in result.validators.items():
+            url_hash = _key_hash(url)
+            row = session.get(HttpValidatorRow, (result.source_id, url_hash)) or HttpValidatorRow(
+                source_id=result.source_id, url_hash=url_hash, url=url)
+            row.etag = found.get("etag")
+            row.last_modified = found.get("last_modified")
+            session.add(row)
+
+    def validators(self, source_id: str) -> dict[str, dict[str, str]]:
+        """The validators to send with the next crawl of a source: {url: {etag, last_modified}}."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(HttpValidatorRow).where(
+                HttpValidatorRow.source_id == source_id))
+            return {
+                row.url: {k: v for k, v in (("etag", row.etag),
+                                            ("last_modified", row.last_modified)) if v}
+                for row in rows
+            }
+
+    def last_attempts(self) -> dict[str, datetime]:
+        """When each source was last crawled, for deciding which sources are due."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(SourceRunRow.source_id, func.max(SourceRunRow.started_at))
+                                .group_by(SourceRunRow.source_id))
+            return {source_id: _aware(started) for source_id, started in rows}
 
     @staticmethod
     def _set_item_gone(session: Session, item_id: str, when: datetime | None) -> None:
@@ -312,6 +354,13 @@ class Store:
         return report
 
 
+def _aware(value: datetime) -> datetime:
+    """Aggregates bypass the column type: SQLite hands back naive UTC."""
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _health_entry(
     last: SourceRunRow | None,
     success: SourceRunRow | None,
@@ -339,6 +388,7 @@ def _health_entry(
         "pages": last.pages,
         "bytes": last.bytes,
         "http_statuses": last.statuses,
+        "not_modified": last.not_modified,
         "duration_s": last.duration_s,
         "error": last.error,
         "warnings": last.warnings,

@@ -116,6 +116,18 @@ class RunRow(SQLModel, table=True):
     status: str = Field(default="running", max_length=20)
 
 
+class HttpValidatorRow(SQLModel, table=True):
+    """ETag and Last-Modified of a fetched URL, sent back next run for a conditional GET."""
+
+    __tablename__ = "http_validator"
+
+    source_id: str = Field(foreign_key="source.id", max_length=100, primary_key=True)
+    url_hash: str = Field(max_length=64, primary_key=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    etag: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_modified: str | None = Field(default=None, max_length=64)
+
+
 class SourceRunRow(SQLModel, table=True):
     """What one run did with one source: the health ledger."""
 
@@ -133,6 +145,8 @@ class SourceRunRow(SQLModel, table=True):
     statuses: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     pages: int = 0
     bytes: int = 0
+    # The source answered 304 Not Modified at its entry URL.
+    not_modified: bool = False
     records_seen: int = 0
     new: int = 0
     changed: int = 0

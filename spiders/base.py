@@ -20,6 +20,22 @@ class SourceSpider(scrapy.Spider):
         # Errors at the entry URL fail the whole source; errors on detail pages are noted.
         self.fatal_errors: list[str] = []
         self.page_errors: list[str] = []
+        # Conditional GET: the entry URL answered 304 (nothing changed at the source), or
+        # single detail pages did (their records, by key, are unchanged).
+        self.entry_not_modified = False
+        self.unchanged_keys: set[str] = set()
+        # What this spider found and used, for health.json (auto-discovery fills it in).
+        self.discovered: str | None = None
+
+    def not_modified(self, response: Response, key: str | None = None) -> bool:
+        """Note a 304: for the entry URL (key None) the whole source, else one record's key."""
+        if response.status != 304:
+            return False
+        if key is None:
+            self.entry_not_modified = True
+        else:
+            self.unchanged_keys.add(key)
+        return True
 
     def fail(self, message: str) -> None:
         self.logger.error("%s: %s", self.source.id, message)

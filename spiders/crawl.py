@@ -36,15 +36,27 @@ class CrawlResult:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+    # Conditional GET: the entry URL was not modified (every record unchanged), or these
+    # records' pages were not; and the validators to send next time.
+    not_modified: bool = False
+    unchanged_keys: list[str] = field(default_factory=list)
+    validators: dict[str, dict[str, str]] = field(default_factory=dict)
+    # What the spider found and read (auto-discovery), for health.json.
+    discovered: str | None = None
     pages: int = 0
     bytes: int = 0
     duration_s: float = 0.0
 
 
-def crawl(source: Source, settings: CrawlSettings) -> CrawlResult:
+def crawl(
+    source: Source,
+    settings: CrawlSettings,
+    validators: dict[str, dict[str, str]] | None = None,
+) -> CrawlResult:
     """Crawl `source` in a child process; never raise for a failure of the site itself.
 
-    The child is killed after `settings.source_timeout` seconds.
+    `validators` ({url: {"etag", "last_modified"}}) from the last run make requests
+    conditional. The child is killed after `settings.source_timeout` seconds.
     """
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="regiofeed-crawl-") as tmp:
@@ -53,6 +65,7 @@ def crawl(source: Source, settings: CrawlSettings) -> CrawlResult:
         job.write_text(json.dumps({
             "source": source.model_dump(mode="json"),
             "crawl": settings.model_dump(mode="json"),
+            "validators": validators or {},
         }))
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         try:
@@ -86,6 +99,10 @@ def crawl(source: Source, settings: CrawlSettings) -> CrawlResult:
         error=data.get("error"),
         warnings=data.get("warnings", []),
         statuses=data.get("statuses", {}),
+        not_modified=data.get("not_modified", False),
+        unchanged_keys=data.get("unchanged_keys", []),
+        validators=data.get("validators", {}),
+        discovered=data.get("discovered"),
         pages=data.get("pages", 0),
         bytes=data.get("bytes", 0),
         duration_s=time.monotonic() - started,
@@ -129,7 +146,9 @@ def _run_in_this_process(job_path: Path, out_path: Path) -> None:
     source = Source.model_validate(job["source"])
     settings = CrawlSettings.model_validate(job["crawl"])
     collector = _Collector()
-    process = CrawlerProcess(scrapy_settings(settings, source.contact), install_root_handler=True)
+    options = scrapy_settings(settings, source.contact)
+    options["REGIOFEED_VALIDATORS"] = job.get("validators", {})
+    process = CrawlerProcess(options, install_root_handler=True)
     crawler = process.create_crawler(_spider_class(source.kind))
     crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
     crawler.signals.connect(collector.response_received, signal=signals.response_received)
@@ -137,7 +156,12 @@ def _run_in_this_process(job_path: Path, out_path: Path) -> None:
     process.start()
     spider = crawler.spider
     fatal = list(getattr(spider, "fatal_errors", []))
+    conditional = getattr(crawler, "regiofeed_conditional", None)
     result = {
+        "not_modified": bool(getattr(spider, "entry_not_modified", False)),
+        "unchanged_keys": sorted(getattr(spider, "unchanged_keys", set())),
+        "validators": conditional.seen if conditional is not None else {},
+        "discovered": getattr(spider, "discovered", None),
         "ok": not fatal,
         "error": "; ".join(fatal) or None,
         "warnings": list(getattr(spider, "page_errors", [])),

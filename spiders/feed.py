@@ -21,6 +21,8 @@ class FeedSpider(SourceSpider):
         yield scrapy.Request(self.source.url, callback=self.parse, errback=self.on_entry_error)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
+        if self.not_modified(response):
+            return
         if self.source.kind == "jsonfeed":
             try:
                 entries = parse_json_feed(response.body)

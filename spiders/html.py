@@ -11,7 +11,9 @@ from scrapy.http import Response, TextResponse
 
 from spiders.base import SourceSpider
 from spiders.extract import ListEntry, record_from_page
+from spiders.middlewares import CONDITIONAL
 from spiders.sources import Selectors
+from spiders.urls import canonical_url
 
 
 def select_text(node: Selector, css: str | None) -> str | None:
@@ -58,6 +60,8 @@ class HtmlListSpider(SourceSpider):
         if not isinstance(response, TextResponse):
             self.fail(f"not an HTML page at {response.url}")
             return
+        if self.not_modified(response):
+            return
         self.list_pages += 1
         sel = self.selectors
         nodes = response.css(sel.item)
@@ -87,9 +91,14 @@ class HtmlListSpider(SourceSpider):
                 yield record_from_page(self.source, entry, response.url)
         next_link = select_text(response, sel.next)
         if next_link and self.list_pages < self.source.max_pages:
-            yield response.follow(next_link, callback=self.parse, errback=self.on_page_error)
+            # Further list pages are always fetched in full: on a 304 we could not tell which
+            # records they hold.
+            yield response.follow(next_link, callback=self.parse, errback=self.on_page_error,
+                                  meta={CONDITIONAL: False})
 
     def parse_detail(self, response: Response, entry: ListEntry, list_url: str) -> Iterator[Any]:
+        if self.not_modified(response, key=canonical_url(response.url)):
+            return
         if not isinstance(response, TextResponse):
             yield record_from_page(self.source, entry, list_url)
             return

@@ -30,6 +30,9 @@ class Location(BaseModel):
     street: str | None = None
     postal_code: str | None = None
     locality: str | None = None
+    # WGS 84 coordinates where the source gives them (schema.org GeoCoordinates, iCal GEO).
+    lat: float | None = None
+    lon: float | None = None
 
     def is_empty(self) -> bool:
         return not any((self.name, self.street, self.postal_code, self.locality))
@@ -46,6 +49,13 @@ class EventInfo(BaseModel):
     all_day: bool = False
     online: bool = False
     location: Location | None = None
+    # schema.org eventStatus / iCal STATUS, normalised; None means as planned.
+    status: Literal["cancelled", "postponed", "rescheduled"] | None = None
+    organizer: str | None = None
+    # The join link of an online event.
+    online_url: str | None = None
+    # Prices or "free" as the source states them (schema.org offers), plain text.
+    offers: str | None = None
 
     @field_validator("start", "end")
     @classmethod
@@ -75,6 +85,8 @@ class Record(BaseModel):
     image: str | None = None
     kind: Literal["news", "event"] = "news"
     event: EventInfo | None = None
+    # For an event found inside a news page: the key of that news record (same source).
+    announced_by: str | None = None
 
     @field_validator("date_published", "date_modified")
     @classmethod

@@ -43,6 +43,9 @@ def scrapy_settings(crawl: CrawlSettings, contact: str | None = None) -> dict[st
         "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "INFO",
         "HTTPERROR_ALLOW_ALL": False,
+        # 304 reaches the spider: it means "unchanged since the last run", not an error.
+        "HTTPERROR_ALLOWED_CODES": [304],
+        "DOWNLOADER_MIDDLEWARES": {"spiders.middlewares.ConditionalGetMiddleware": 580},
         "DEFAULT_REQUEST_HEADERS": {
             "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,"
             "application/rss+xml,application/atom+xml,application/feed+json,*/*;q=0.8",

@@ -77,7 +77,7 @@ def test_broken_sources_fail_alone_and_the_rest_publishes(
         source_block("weg", unreachable_url + "feed/"),
     )
     out = tmp_path / "public"
-    report = aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out))
+    report = aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), force=True)
     assert sorted(report.failed) == ["kaputt", "langsam", "muell", "weg"]
     for name in ("feed.xml", "feed.json", "data/items.json", "health.json", "index.html"):
         assert (out / name).is_file(), name
@@ -111,10 +111,10 @@ def test_two_runs_in_one_process_and_unchanged_files_stay_untouched(
     )
     db_url = f"sqlite:///{tmp_path / 'store.db'}"
     out = tmp_path / "public"
-    first = aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out))
+    first = aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), force=True)
     assert sum(s.new for s in first.sources) == 6
     before = snapshot(out)
-    second = aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out))
+    second = aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), force=True)
     assert [(s.new, s.changed, s.gone) for s in second.sources] == [(0, 0, 0), (0, 0, 0)]
     assert sum(s.unchanged for s in second.sources) == 6
     after = snapshot(out)
@@ -131,12 +131,12 @@ def test_changed_page_makes_a_revision_and_moves_date_modified(
                             source_block("feed", fresh_site.url("/feeds/rss.xml")))
     db_url = f"sqlite:///{tmp_path / 'store.db'}"
     out = tmp_path / "public"
-    aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out))
+    aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), force=True)
     first = {i["title"]: i for i in json.loads((out / "data/items.json").read_text())}
     feed = (Path(__file__).parent / "sites/feeds/rss.xml").read_text(encoding="utf-8")
     fresh_site.set_file("/feeds/rss.xml", feed.replace(
         "Es gibt Musik, Spiele und Kuchen.", "Es gibt Musik, Spiele, Kuchen und ein Feuerwerk."))
-    report = aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out))
+    report = aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), force=True)
     assert [(s.new, s.changed, s.unchanged) for s in report.sources] == [(0, 1, 1)]
     second = {i["title"]: i for i in json.loads((out / "data/items.json").read_text())}
     fest_before, fest_after = first["Sommerfest im Stadtpark"], second["Sommerfest im Stadtpark"]
@@ -155,11 +155,11 @@ def test_bad_sources_file_runs_nothing_and_keeps_the_publication(
                             source_block("feed", site.url("/feeds/rss.xml")))
     db_url = f"sqlite:///{tmp_path / 'store.db'}"
     out = tmp_path / "public"
-    aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out))
+    aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), force=True)
     before = snapshot(out)
     sources.write_text(sources.read_text().replace('kind = "rss"', 'kind = "rsss"'))
     with pytest.raises(ValueError, match="source 'feed': key 'kind'"):
-        aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out))
+        aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), force=True)
     assert snapshot(out) == before
 
 
@@ -210,3 +210,49 @@ def test_demo_command_publishes_the_seed_facts(tmp_path: Path) -> None:
     assert belzig["content_text"].count("Die fortschreitende Digitalisierung") == 1
     assert smart["content_text"].count("32 Modellprojekten") == 1
     assert belzig["content_html"].count("Wir freuen uns") == 1
+
+
+def test_unchanged_sites_answer_304_and_cost_no_bodies(
+    harness: None, fresh_site: SiteServer, tmp_path: Path
+) -> None:
+    sources = write_sources(
+        tmp_path / "sources.toml",
+        source_block("feed", fresh_site.url("/feeds/rss.xml")),
+        source_block("liste", fresh_site.url("/aktuelles/"), "html", SELECTORS),
+    )
+    db_url = f"sqlite:///{tmp_path / 'store.db'}"
+    out = tmp_path / "public"
+    aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), force=True)
+    first_requests = len(fresh_site.requests)
+    report = aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), force=True)
+    second = fresh_site.requests[first_requests:]
+    # Only robots.txt and the two entry URLs, each answered 304 against our validators.
+    conditional = [r for r in second if r.path != "/robots.txt"]
+    assert sorted(r.path for r in conditional) == ["/aktuelles/", "/feeds/rss.xml"]
+    assert all("if-none-match" in r.headers for r in conditional)
+    assert [(s.new, s.changed, s.unchanged, s.gone) for s in report.sources] == [
+        (0, 0, 2, 0), (0, 0, 4, 0)]
+    health = json.loads((out / "health.json").read_text())["sources"]
+    assert health["feed"]["not_modified"] is True
+    assert health["feed"]["http_statuses"] == {"304": 1}
+    assert health["liste"]["items"] == 4
+
+
+def test_sources_that_are_not_due_are_skipped(
+    harness: None, site: SiteServer, tmp_path: Path
+) -> None:
+    sources = write_sources(
+        tmp_path / "sources.toml",
+        source_block("stuendlich", site.url("/feeds/rss.xml")),
+        source_block("oft", site.url("/feeds/atom.xml"), "atom", 'schedule = "1m"\n'),
+    )
+    db_url = f"sqlite:///{tmp_path / 'store.db'}"
+    out = str(tmp_path / "public")
+    first = aggregate(sources_file=str(sources), db_url=db_url, out_dir=out)
+    assert sorted(s.source_id for s in first.sources) == ["oft", "stuendlich"]
+    second = aggregate(sources_file=str(sources), db_url=db_url, out_dir=out)
+    assert second.sources == []  # neither is due yet, a minute has not passed
+    only = aggregate(sources_file=str(sources), db_url=db_url, out_dir=out, only=["oft"])
+    assert [s.source_id for s in only.sources] == ["oft"]
+    items = json.loads((tmp_path / "public/data/items.json").read_text())
+    assert len(items) == 4  # skipped sources keep publishing
