@@ -73,12 +73,6 @@ def store_records(db_url: str, run_id: str,
 @task(name="publish_all", cache_policy=NO_CACHE)
 def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[list[str], list[str]]:
     """Write every published format from the store, atomically, skipping unchanged files."""
-    with Store(db_url) as store:
-        items = store.items()
-        health = {
-            "generated_by": "regiofeed",
-            "sources": store.health([s.id for s in config.sources]),
-        }
     sources = [
         {**s.model_dump(mode="json", exclude_none=True, exclude={"selectors", "max_pages"}),
          "licence": s.licence_uri}
@@ -88,7 +82,14 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[lis
     # The environment wins, so one sources file can be published under several URLs.
     options["base_url"] = os.environ.get("REGIOFEED_BASE_URL") or options["base_url"]
     settings = PublishSettings(**options)
-    report = publish_all(Path(out_dir), items, sources, health, settings)
+    # Read and write under one lock: two runs' publications never interleave.
+    with Store(db_url) as store, store.lock("publish"):
+        items = store.items()
+        health = {
+            "generated_by": "regiofeed",
+            "sources": store.health([s.id for s in config.sources]),
+        }
+        report = publish_all(Path(out_dir), items, sources, health, settings)
     get_run_logger().info("published %d files, %d unchanged", len(report.written),
                           len(report.unchanged))
     return [str(p) for p in report.written], [str(p) for p in report.unchanged]

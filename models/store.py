@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import threading
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func
+from sqlalchemy import Engine, create_engine, event, func, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
@@ -30,6 +34,7 @@ from spiders.crawl import CrawlResult
 from spiders.sources import Source
 
 DEFAULT_DB = "sqlite:///data/regiofeed.db"
+_MEMORY_LOCKS: dict[str, threading.Lock] = {}
 # A record must be missing from this many successful crawls in a row before it counts as gone:
 # one miss can be a page that was briefly cut short.
 GONE_AFTER_MISSES = 2
@@ -96,6 +101,39 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """Hold a named lock shared by every process and machine that uses this store.
+
+        PostgreSQL: a session advisory lock, so workers on several machines queue up.
+        SQLite: an exclusive file lock beside the database file (one machine by nature).
+        Storing takes the "store" lock: two runs over the same sources then see each
+        other's records instead of inserting them twice. Publishing takes "publish", so two
+        publications never interleave.
+        """
+        if self.engine.dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    conn.commit()
+            return
+        database = make_url(self.url).database
+        if not database or database == ":memory:":
+            with _MEMORY_LOCKS.setdefault(name, threading.Lock()):
+                yield
+            return
+        with open(f"{database}.{name}.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def __enter__(self) -> Store:
         return self
 
@@ -107,7 +145,7 @@ class Store:
     def sync_sources(self, sources: list[Source]) -> None:
         """Insert or update the configured sources (a source is never deleted: it has records)."""
         now = utcnow()
-        with Session(self.engine) as session:
+        with self.lock("store"), Session(self.engine) as session:
             for source in sources:
                 row = session.get(SourceRow, source.id) or SourceRow(id=source.id)
                 row.name = source.name
@@ -153,7 +191,7 @@ class Store:
         """
         now = utcnow()
         new = changed = unchanged = gone = 0
-        with Session(self.engine) as session:
+        with self.lock("store"), Session(self.engine) as session:
             existing = {
                 row.key_hash: row
                 for row in session.exec(
