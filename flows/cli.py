@@ -117,6 +117,35 @@ def serve(out_dir: str, host: str, port: int) -> None:
     serve_tree(Path(out_dir), host=host, port=port)
 
 
+@main.command("export")
+@db_option()
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+def export_command(db_url: str, file: str) -> None:
+    """Write the whole store (sources, records, revisions, items, decisions) as JSON Lines."""
+    from models.exchange import export_store
+    from models.store import Store
+
+    with Store(db_url) as store, click.open_file(file, "w", encoding="utf-8") as out:
+        rows = export_store(store, out)
+    click.echo(f"exported {rows} rows to {file}", err=True)
+
+
+@main.command("import")
+@db_option()
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+def import_command(db_url: str, file: str) -> None:
+    """Load a JSON Lines export into an empty store (of the same schema version)."""
+    from models.exchange import ImportError_, import_store
+    from models.store import Store
+
+    with Store(db_url) as store, click.open_file(file, encoding="utf-8") as lines:
+        try:
+            counts = import_store(store, lines)
+        except ImportError_ as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"imported {sum(counts.values())} rows into {len(counts)} tables", err=True)
+
+
 @main.group()
 def sources() -> None:
     """Work with sources files."""
