@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,9 @@ def is_date_only(value: str) -> bool:
     return "T" not in value and " " not in value.strip()
 
 
+# Every writer of every scope parses the same few thousand date strings again; datetimes are
+# immutable, so a cache is safe. Bounded, because a Prefect worker lives long.
+@lru_cache(maxsize=65536)
 def parse_instant(value: str) -> datetime:
     """Parse an ISO 8601 date or date-time into an aware datetime.
 

@@ -1,7 +1,8 @@
-"""HTML5 (https://html.spec.whatwg.org/) first page for citizens (index.html), via Jinja2."""
+"""HTML5 (https://html.spec.whatwg.org/) pages for citizens (index.html per scope), via Jinja2."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,14 +17,36 @@ from publish.dates import (
     local_day,
     parse_instant,
 )
-from publish.items import event_place, last_modified, newest_first
+from publish.items import event_place, last_modified
+from publish.licences import licence_label
+from publish.scopes import (
+    CALENDAR,
+    EVENTS_CSV,
+    FEED_ATOM,
+    FEED_JSON,
+    FEED_RSS,
+    INDEX_HTML,
+    ITEMS_CSV,
+    ITEMS_JSON,
+    Scope,
+    municipality_slug,
+    scopes,
+)
 
-PATH = "index.html"
+PATH = INDEX_HTML
 MEDIA_TYPE = "text/html"
 
 NEWS_LIMIT = 20  # latest news shown; the feeds and dumps carry the rest
+UPCOMING_LIMIT = 100  # the calendar carries the rest
 PAST_EVENTS_LIMIT = 5  # a short look back, most recent first
 TEASER_CHARS = 240
+NO_MUNICIPALITY = "Überregional"
+# The DCAT-AP.de catalogue at the root of the tree (written by publish.dcat).
+CATALOGUE = (
+    ("catalog.ttl", "text/turtle", "Turtle"),
+    ("catalog.rdf", "application/rdf+xml", "RDF/XML"),
+    ("catalog.jsonld", "application/ld+json", "JSON-LD"),
+)
 
 STATUS_LABELS = {
     "ok": "in Ordnung",
@@ -56,6 +79,17 @@ class EntryView:
     source_name: str | None
     source_url: str | None
     also_from: list[str]
+    cancelled: bool
+    municipality: str
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """The entries of one municipality within a section, with the anchor of its heading."""
+
+    name: str
+    anchor: str
+    entries: list[EntryView]
 
 
 @dataclass(frozen=True)
@@ -65,6 +99,10 @@ class SourceView:
     name: str
     url: str
     publisher: str
+    municipality: str
+    licence: str
+    licence_url: str
+    page: str
     status: str
     status_label: str
     last_change: str
@@ -73,15 +111,27 @@ class SourceView:
     error: str | None
 
 
+@dataclass(frozen=True)
+class ScopeLink:
+    """Another scope of the tree as a link (filter, feed table), relative to this page."""
+
+    title: str
+    kind: str
+    href: str
+    current: bool
+
+
 def render(ctx: PublishContext) -> bytes:
-    """Render index.html: upcoming events, latest news, past events, sources and feed links.
+    """Render the index.html of the context's scope: events and news grouped by municipality,
+    past events, sources and their health, and every feed, calendar and data file to subscribe.
 
     Only ``ctx.today`` brings time in: an event is upcoming while its last day is today or
     later, so a running multi-day event still shows. Same input and same day, same bytes.
+    Links are relative, so the tree works from any address and from the file system.
     """
     sources = ctx.source_by_id()
     events = [item for item in ctx.items if _event(item)]
-    news = [item for item in ctx.items if not _event(item)]
+    news = [item for item in ctx.newest if not _event(item)]
 
     upcoming = sorted(
         (item for item in events if event_days(_event(item))[1] >= ctx.today), key=_event_order
@@ -92,18 +142,90 @@ def render(ctx: PublishContext) -> bytes:
         reverse=True,
     )[:PAST_EVENTS_LIMIT]
     updated = last_modified(ctx.items)
+    root = "../" * ctx.scope.path.count("/")
+    tree = list(ctx.scopes) or scopes(ctx.sources, ctx.items)
+    links = [_scope_link(scope, ctx.scope, root) for scope in tree]
+    contributing = {
+        source_id
+        for item in ctx.items
+        for source_id in item.get("_regiofeed", {}).get("sources", [])
+    }
+    shown = [source for source in ctx.sources if _source_in_scope(source, ctx.scope, contributing)]
+    base = ctx.settings.base_url
 
     page = _ENV.get_template("index.html.j2").render(
         settings=ctx.settings,
+        scope=ctx.scope,
+        page_title=" – ".join(filter(None, (ctx.scope.title, ctx.settings.title))),
+        root=root,
         today=format_date(ctx.today),
         updated=_format_moment(updated.isoformat()) if updated else None,
         updated_iso=updated.isoformat() if updated else None,
-        upcoming=[_entry(item, sources) for item in upcoming],
+        upcoming=_groups(upcoming[:UPCOMING_LIMIT], sources, "termine"),
+        more_upcoming=max(0, len(upcoming) - UPCOMING_LIMIT),
         past=[_entry(item, sources) for item in past],
-        news=[_entry(item, sources) for item in newest_first(news)[:NEWS_LIMIT]],
-        sources=[_source_view(source, ctx.health) for source in ctx.sources],
+        news=_groups(news[:NEWS_LIMIT], sources, "nachrichten"),
+        sources=[_source_view(source, ctx.health, root) for source in shown],
+        municipalities=[link for link in links if link.kind == "municipality"],
+        source_links=[link for link in links if link.kind == "source"],
+        files=_files(),
+        webcal=_webcal(base + ctx.scope.path + CALENDAR) if base else None,
+        catalogue=CATALOGUE,
     )
     return page.encode("utf-8")
+
+
+def _files() -> dict[str, str]:
+    """The file names the template links to, from publish.scopes."""
+    return {
+        "rss": FEED_RSS, "atom": FEED_ATOM, "json": FEED_JSON, "ics": CALENDAR,
+        "items_json": ITEMS_JSON, "items_csv": ITEMS_CSV, "events_csv": EVENTS_CSV,
+        "index": INDEX_HTML,
+    }  # fmt: skip
+
+
+def _webcal(url: str) -> str | None:
+    """Return the webcal:// address of an http(s) calendar URL (calendar apps subscribe to it).
+
+    >>> _webcal("https://example.org/events.ics")
+    'webcal://example.org/events.ics'
+    """
+    for scheme in ("https://", "http://"):
+        if url.startswith(scheme):
+            return "webcal://" + url[len(scheme) :]
+    return None
+
+
+def _scope_link(scope: Scope, current: Scope, root: str) -> ScopeLink:
+    # index.html named explicitly, so the links also work opened from the file system.
+    return ScopeLink(scope.title, scope.kind, root + scope.path + INDEX_HTML, scope == current)
+
+
+def _source_in_scope(source: Source, scope: Scope, contributing: set[str]) -> bool:
+    """Tell whether the sources table of the page of ``scope`` lists ``source``.
+
+    A municipality's page lists the sources configured for it and those its items come from.
+    """
+    if scope.kind == "source":
+        return source["id"] == scope.key
+    if scope.kind == "municipality":
+        configured = source.get("municipality")
+        if configured and municipality_slug(configured) == municipality_slug(scope.key or ""):
+            return True
+        return source["id"] in contributing
+    return True
+
+
+def _groups(items: Iterable[Item], sources: dict[str, Source], prefix: str) -> list[GroupView]:
+    """Group entries by municipality (alphabetically, "Überregional" last), order kept inside."""
+    by_name: dict[str, list[EntryView]] = {}
+    for item in items:
+        entry = _entry(item, sources)
+        by_name.setdefault(entry.municipality, []).append(entry)
+    names = sorted(by_name, key=lambda name: (name == NO_MUNICIPALITY, municipality_slug(name)))
+    return [
+        GroupView(name, f"{prefix}-{municipality_slug(name)}", by_name[name]) for name in names
+    ]
 
 
 def _event(item: Item) -> dict[str, Any]:
@@ -141,6 +263,8 @@ def _entry(item: Item, sources: dict[str, Source]) -> EntryView:
         source_name=first.get("name") if first else None,
         source_url=first.get("url") if first else None,
         also_from=[source.get("name", source["id"]) for source in known[1:]],
+        cancelled=str(event.get("status", "")).lower() == "cancelled",
+        municipality=ext.get("municipality") or NO_MUNICIPALITY,
     )
 
 
@@ -152,17 +276,22 @@ def _teaser(item: Item) -> str:
     return text[:TEASER_CHARS].rsplit(" ", 1)[0].rstrip(",;:.–-") + " …"
 
 
-def _source_view(source: Source, health: dict[str, Any]) -> SourceView:
+def _source_view(source: Source, health: dict[str, Any], root: str) -> SourceView:
     """Join a configured source with its entry in the health report."""
     state = health.get("sources", {}).get(source["id"], {})
     status = state.get("status", "never")
     # When the source's content last changed, not when it was last fetched: the page must stay
     # byte-identical while nothing changes.
     last_change = state.get("last_change")
+    licence = source.get("licence", "")
     return SourceView(
         name=source.get("name", source["id"]),
         url=source.get("url", ""),
         publisher=source.get("publisher", ""),
+        municipality=source.get("municipality", ""),
+        licence=licence_label(licence) if licence else "",
+        licence_url=licence,
+        page=f"{root}sources/{source['id']}/{INDEX_HTML}",
         status=status,
         status_label=STATUS_LABELS.get(status, status),
         last_change=_format_moment(last_change) if last_change else "–",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from html import escape
 from typing import Any
 
-from publish.context import Item
-from publish.dates import parse_instant
+from publish.context import Item, PublishContext, Source
+from publish.dates import format_event_when, parse_instant
 
 # Key order of the item object as DESIGN.md shows it (JSON Feed 1.1 order first). Keys are
 # written in this order whatever order the store built the dict in, so the output bytes depend
@@ -107,3 +108,39 @@ def event_place(event: Mapping[str, Any]) -> str:
     if event.get("online"):
         return f"{place} · auch online" if place else "online"
     return place
+
+
+def body_html(item: Item) -> str:
+    """Return the item's body as HTML (content_html, else escaped text paragraphs).
+
+    Events start with a line saying when and where: feed readers show only the body.
+    """
+    body = item.get("content_html")
+    if not body:
+        text = item.get("content_text") or item.get("summary") or ""
+        body = "".join(f"<p>{escape(para)}</p>" for para in text.split("\n\n") if para.strip())
+    event = (item.get("_regiofeed") or {}).get("event")
+    if not event or not event.get("start"):
+        return body
+    lines = [escape(format_event_when(event))]
+    place = event_place(event)
+    if place:
+        lines.append(escape(place))
+    if event.get("status") == "cancelled":
+        lines.insert(0, "Abgesagt")
+    return f"<p><strong>{'<br/>'.join(lines)}</strong></p>{body}"
+
+
+def first_known_source(ids: Iterable[str], sources: Mapping[str, Source]) -> Source | None:
+    """Return the first of the item's sources that is configured, or None."""
+    return next((sources[source_id] for source_id in ids if source_id in sources), None)
+
+
+def scope_home(ctx: PublishContext) -> str:
+    """Return the address of the page of the context's scope, as a feed's alternate link.
+
+    Absolute with base_url; otherwise relative to the feed file ("./", or "../" in a stream).
+    """
+    if ctx.settings.base_url is not None:
+        return ctx.settings.url_for(ctx.scope.path)
+    return "../" if ctx.stream else "./"

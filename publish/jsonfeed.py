@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from publish.context import PublishContext
-from publish.items import canonical_item, dumps, newest_first
+from publish.items import canonical_item, dumps
 
 PATH = "feed.json"
 MEDIA_TYPE = "application/feed+json"
@@ -13,18 +13,19 @@ VERSION = "https://jsonfeed.org/version/1.1"
 
 
 def render(ctx: PublishContext) -> bytes:
-    """Render the newest ``feed_size`` items as a JSON Feed 1.1 document, newest first.
+    """Render the newest ``feed_size`` items of the context as JSON Feed 1.1, newest first.
 
-    Items are the item objects unchanged (with ``_regiofeed``). home_page_url and feed_url
-    need the public address, so they are present only when ``base_url`` is set.
+    Items are the item objects unchanged (with ``_regiofeed``, which says where each comes
+    from and under which licence). home_page_url and feed_url need the public address, so they
+    are present only when ``base_url`` is set.
     """
     settings = ctx.settings
-    feed: dict[str, Any] = {"version": VERSION, "title": settings.title}
+    feed: dict[str, Any] = {"version": VERSION, "title": ctx.title}
     if settings.base_url is not None:
-        feed["home_page_url"] = settings.base_url
-        feed["feed_url"] = settings.url_for(PATH)
+        feed["home_page_url"] = settings.url_for(ctx.scope.path)
+        feed["feed_url"] = ctx.url(PATH)
     if settings.description:
         feed["description"] = settings.description
     feed["language"] = settings.language
-    feed["items"] = [canonical_item(item) for item in newest_first(ctx.items)[: settings.feed_size]]
+    feed["items"] = [canonical_item(item) for item in ctx.newest[: settings.feed_size]]
     return dumps(feed)

@@ -10,9 +10,10 @@ import feedparser
 import lxml.html
 import pytest
 
-from publish import FORMATS, PublishSettings, publish_all
+from publish import PublishSettings, publish_all
 from publish.context import PublishContext
 from publish.rss import render as render_rss
+from publish.scopes import INDEX_HTML, scope_files, scopes
 
 TODAY = date(2024, 9, 1)
 OLD = 1_000_000_000  # an mtime far in the past, so any touch is visible
@@ -227,20 +228,48 @@ def out(tmp_path: Path, items: list[dict]) -> Path:
 
 
 def published_paths(root: Path) -> set[Path]:
-    return {root / fmt.path for fmt in FORMATS}
+    """Every file in the tree (catalog* files are publish.dcat's, tested there)."""
+    return {path for path in root.rglob("*") if path.is_file()}
 
 
-def test_publish_all_writes_every_format(tmp_path: Path, items: list[dict]) -> None:
+def without_catalogue(paths: list[Path] | set[Path], root: Path) -> set[Path]:
+    return {path for path in paths if not path.relative_to(root).parts[0].startswith("catalog")}
+
+
+SCOPE_FILES = [
+    "feed.xml", "atom.xml", "feed.json", "events.ics",
+    "data/items.json", "data/items.csv", "data/events.csv",
+    "news/feed.xml", "news/atom.xml", "news/feed.json",
+    "events/feed.xml", "events/atom.xml", "events/feed.json",
+    "index.html",
+]  # fmt: skip
+SCOPE_FOLDERS = [
+    "",
+    "sources/bad-belzig-aktuelles/",
+    "sources/kts-smart-cities/",
+    "sources/wiesenburg-veranstaltungen/",
+    "municipalities/bad-belzig/",
+    "municipalities/wiesenburg-mark/",
+]
+
+
+def test_publish_all_writes_every_format_in_every_scope(tmp_path: Path, items: list[dict]) -> None:
     report = publish_all(tmp_path, items, SOURCES, HEALTH, SETTINGS, today=TODAY)
 
-    expected = {
-        tmp_path / name
-        for name in ("feed.xml", "feed.json", "data/items.json", "health.json", "index.html")
+    expected = {tmp_path / "health.json"} | {
+        tmp_path / f"{folder}{name}" for folder in SCOPE_FOLDERS for name in SCOPE_FILES
     }
-    assert set(report.written) == expected == published_paths(tmp_path)
+    assert without_catalogue(report.written, tmp_path) == expected
+    assert without_catalogue(published_paths(tmp_path), tmp_path) == expected
     assert report.unchanged == []
     assert report.changed
-    assert all(path.is_file() for path in expected)
+    # The path scheme publish.scopes tells other writers (the DCAT catalogue) is the one built.
+    listed = {
+        tmp_path / path
+        for scope in scopes(SOURCES, items)
+        for path in [*scope_files(scope), scope.file(INDEX_HTML)]
+    }
+    assert listed == expected - {tmp_path / "health.json"}
 
 
 def test_publish_all_does_not_change_its_input(tmp_path: Path, items: list[dict]) -> None:
@@ -394,29 +423,61 @@ def test_index_html_is_german_semantic_and_without_scripts(out: Path) -> None:
     assert page.xpath("//head/meta[@charset='utf-8']")
     assert page.xpath("//meta[@name='viewport']")
     assert page.xpath("//header/h1")[0].text_content() == "Hoher Fläming aktuell"
-    assert len(page.xpath("//main/section/h2")) == 4
+    headings = [h.text_content() for h in page.xpath("//main/section/h2")]
+    assert headings == [
+        "Kommende Veranstaltungen",
+        "Aktuelle Nachrichten",
+        "Vergangene Veranstaltungen",
+        "Quellen",
+        "Abonnieren und herunterladen",
+    ]
+    assert page.xpath("//a[@class='skip']/@href") == ["#inhalt"]
+    assert page.xpath("//main/@id") == ["inhalt"]
     assert not page.xpath("//script")
     hrefs = set(page.xpath("//a/@href"))
-    assert {"feed.xml", "feed.json", "data/items.json", "health.json"} <= hrefs
+    assert {
+        "feed.xml", "atom.xml", "feed.json", "events.ics", "news/feed.xml", "events/atom.xml",
+        "data/items.json", "data/items.csv", "data/events.csv", "health.json",
+        "catalog.ttl", "catalog.rdf", "catalog.jsonld",
+    } <= hrefs  # fmt: skip
+    assert "webcal://daten.example.org/hoher-flaeming/events.ics" in hrefs
     alternates = page.xpath("//link[@rel='alternate']/@href")
-    assert alternates == ["feed.xml", "feed.json"]
+    assert alternates == ["feed.xml", "atom.xml", "feed.json"]
+
+
+def test_every_link_of_every_page_into_the_tree_resolves(out: Path) -> None:
+    pages = sorted(out.rglob("index.html"))
+    assert len(pages) == len(SCOPE_FOLDERS)
+    for page_path in pages:
+        page = lxml.html.fromstring(page_path.read_bytes())
+        for href in page.xpath("//a/@href | //link/@href"):
+            if href.startswith(("#", "https:", "http:", "webcal:")) or "catalog" in href:
+                continue
+            target = (page_path.parent / href).resolve()
+            assert target.is_file(), f"{page_path.relative_to(out)} links to missing {href}"
+            assert out.resolve() in target.parents
 
 
 def test_index_html_lists_upcoming_events_soonest_first(out: Path) -> None:
     page = lxml.html.fromstring((out / "index.html").read_bytes())
     upcoming = section(page, "veranstaltungen")
 
-    titles = [a.text_content() for a in upcoming.xpath(".//h3/a")]
+    # Grouped by municipality, each group with its heading (and anchor), soonest first inside.
+    assert [h.text_content() for h in upcoming.xpath(".//h3")] == ["Bad Belzig", "Wiesenburg/Mark"]
+    assert upcoming.xpath(".//h3/@id") == ["termine-bad-belzig", "termine-wiesenburg-mark"]
+    titles = [a.text_content() for a in upcoming.xpath(".//h4/a")]
     assert titles == [
         "Regionalkonferenz Smart Cities in Bad Belzig",
         "Online-Sprechstunde Breitbandausbau",
     ]
+    jump = upcoming.xpath(".//p[@class='jump']//a/@href")
+    assert jump == ["#termine-bad-belzig", "#termine-wiesenburg-mark"]
     text = upcoming.text_content()
     assert "Do., 5. September 2024, 10:00–17:00 Uhr" in text
     assert "Kulturzentrum Bad Belzig, Weitzgrunder Str. 4, 14806 Bad Belzig" in text
     assert "Di., 10. September 2024, 18:00–19:30 Uhr" in text
     assert "online" in text
-    link = upcoming.xpath(".//h3/a")[0]
+    link = upcoming.xpath(".//h4/a")[0]
     assert link.get("href") == KONFERENZ["url"]
     assert upcoming.xpath(".//time/@datetime")[0] == "2024-09-05T10:00:00+02:00"
 
@@ -441,10 +502,10 @@ def test_index_html_lists_news_newest_first_with_escaped_text(out: Path) -> None
     page = lxml.html.fromstring(raw)
     news = section(page, "nachrichten")
 
-    titles = [a.text_content() for a in news.xpath(".//h3/a")]
-    assert titles == [
-        "Straßensperrung „Am Schloß“ & Umleitung",
+    titles = [a.text_content() for a in news.xpath(".//h4/a")]
+    assert titles == [  # municipality groups in alphabetical order
         "Neue Öffnungszeiten im Bürgerbüro",
+        "Straßensperrung „Am Schloß“ & Umleitung",
     ]
     assert "Straßensperrung „Am Schloß“ &amp; Umleitung" in raw
     assert "21. August 2024" in news.text_content()
@@ -457,12 +518,14 @@ def test_index_html_shows_source_health(out: Path) -> None:
     rows = section(page, "quellen").xpath(".//tbody/tr")
 
     assert len(rows) == len(SOURCES)
-    cells = [[cell.text_content().strip() for cell in row] for row in rows]
+    cells = [[" ".join(cell.text_content().split()) for cell in row] for row in rows]
     assert cells[0][0].startswith("Stadt Bad Belzig – Aktuelles")
+    assert "Lizenz: Datenlizenz Deutschland – Namensnennung – Version 2.0" in cells[0][0]
     assert cells[0][1:4] == ["in Ordnung", "So., 1. September 2024, 06:00 Uhr", "2"]
-    assert cells[1][1] == "fehlgeschlagen"
-    assert cells[1][4] == "HTTP 503 <Service Unavailable> & retry later"
+    assert cells[1][1] == "fehlgeschlagen HTTP 503 <Service Unavailable> & retry later"
     assert cells[2][1:4] == ["noch nicht abgerufen", "–", "–"]
+    pages = section(page, "quellen").xpath(".//a[contains(., 'Seite und Feeds')]/@href")
+    assert pages == [f"sources/{source['id']}/index.html" for source in SOURCES]
 
 
 def test_index_html_escapes_markup_from_sources(tmp_path: Path, items: list[dict]) -> None:
@@ -497,33 +560,52 @@ def test_second_publish_with_same_input_writes_nothing(out: Path, items: list[di
     for path, data in before.items():
         assert path.stat().st_mtime == OLD
         assert path.read_bytes() == data
-    assert sorted(p.name for p in out.iterdir()) == [
-        "data",
-        "feed.json",
-        "feed.xml",
-        "health.json",
-        "index.html",
-    ]  # no temporary files
-    assert [p.name for p in (out / "data").iterdir()] == ["items.json"]
+    assert not [path for path in out.rglob("*") if path.name.startswith(".")]  # no temp files
+    assert sorted(p.name for p in (out / "data").iterdir()) == [
+        "events.csv",
+        "items.csv",
+        "items.json",
+    ]
 
 
-def test_changed_item_rewrites_the_feeds_only(out: Path, items: list[dict]) -> None:
+def test_changed_news_item_rewrites_only_the_files_that_carry_it(
+    out: Path, items: list[dict]
+) -> None:
     items[0]["title"] = "Geänderte Öffnungszeiten im Bürgerbüro"
     items[0]["date_modified"] = "2024-08-30T10:00:00+02:00"
 
     report = publish_all(out, items, SOURCES, HEALTH, SETTINGS, today=TODAY)
 
-    assert set(report.written) == {
-        out / name for name in ("feed.xml", "feed.json", "data/items.json", "index.html")
+    # NEWS is a news item of bad-belzig-aktuelles in Bad Belzig: its three scopes' news files.
+    carriers = ["", "sources/bad-belzig-aktuelles/", "municipalities/bad-belzig/"]
+    news_files = [
+        "feed.xml", "atom.xml", "feed.json", "news/feed.xml", "news/atom.xml", "news/feed.json",
+        "data/items.json", "data/items.csv", "index.html",
+    ]  # fmt: skip
+    assert without_catalogue(report.written, out) == {
+        out / f"{folder}{name}" for folder in carriers for name in news_files
     }
-    assert report.unchanged == [out / "health.json"]
+    assert out / "health.json" in report.unchanged
+    assert out / "events.ics" in report.unchanged
+    assert out / "data/events.csv" in report.unchanged
+    assert out / "municipalities/wiesenburg-mark/feed.xml" in report.unchanged
     feed = feedparser.parse((out / "feed.xml").read_bytes())
     assert "Geänderte Öffnungszeiten im Bürgerbüro" in [entry.title for entry in feed.entries]
     assert feed.feed.updated_parsed[:4] == (2024, 8, 30, 8)
 
 
-def test_next_day_only_rewrites_the_index_page(out: Path, items: list[dict]) -> None:
+def test_next_day_only_rewrites_the_pages_it_changes(out: Path, items: list[dict]) -> None:
     report = publish_all(out, items, SOURCES, HEALTH, SETTINGS, today=date(2024, 9, 6))
-    assert report.written == [out / "index.html"]
+    # The Regionalkonferenz (5 September) is now past on the pages that show it; the calendar
+    # still carries it (it ended less than calendar_past_days ago).
+    assert without_catalogue(report.written, out) == {
+        out / f"{folder}index.html"
+        for folder in (
+            "",
+            "sources/bad-belzig-aktuelles/",
+            "sources/kts-smart-cities/",
+            "municipalities/bad-belzig/",
+        )
+    }
     page = lxml.html.fromstring((out / "index.html").read_bytes())
     assert "Regionalkonferenz" in section(page, "vergangen").text_content()

@@ -1,0 +1,220 @@
+"""iCalendar (RFC 5545, with RFC 7986 calendar properties) writer for events.ics, via icalendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
+
+from publish.context import Item, PublishContext
+from publish.dates import BERLIN, event_days, is_date_only, parse_instant
+from publish.items import event_place, first_known_source, modified_at, published_at
+from publish.licences import rights_statement
+
+PATH = "events.ics"
+MEDIA_TYPE = "text/calendar"
+PRODID = "-//regiofeed//regiofeed//DE"
+TZID = "Europe/Berlin"
+UID_DOMAIN = "regiofeed"
+# SEQUENCE counts seconds from here to the item's last change (see sequence()).
+SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+INT32_MAX = 2**31 - 1
+# How often subscribers should look again (RFC 7986 REFRESH-INTERVAL; X-PUBLISHED-TTL is what
+# Outlook and older Apple clients read).
+REFRESH = timedelta(hours=1)
+
+STATUS = {"cancelled": "CANCELLED", "tentative": "TENTATIVE", "confirmed": "CONFIRMED"}
+
+
+def render(ctx: PublishContext) -> bytes:
+    """Render the context's upcoming and recent events as one VCALENDAR, soonest first.
+
+    An event is in when its last day (Europe/Berlin) is at most ``calendar_past_days`` before
+    ``ctx.today``. Nothing in the output is build time (no METHOD, DTSTAMP from the item), so
+    the same events on the same day give byte-identical files. Each VEVENT is serialised once
+    per publish run and shared by every scope that carries it.
+    """
+    oldest = upcoming_since(ctx.today, ctx.settings.calendar_past_days)
+    events = [item for item in ctx.newest if _event(item) and event_days(_event(item))[1] >= oldest]
+    events.sort(key=lambda item: (parse_instant(_event(item)["start"]), item["id"]))
+
+    head = _calendar(ctx).to_ical()
+    # icalendar serialises a whole calendar at once; the events are spliced in before its end
+    # so each one is rendered once however many scopes carry it.
+    end = b"END:VCALENDAR\r\n"
+    assert head.endswith(end)
+    sources = ctx.source_by_id()
+    body = b"".join(_cached_vevent(ctx, item, sources) for item in events)
+    return head[: -len(end)] + body + end
+
+
+def _calendar(ctx: PublishContext) -> Calendar:
+    """Build the VCALENDAR with its properties and the Europe/Berlin VTIMEZONE, no events."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    # No METHOD: with one, DTSTAMP would have to be the time the file was made (RFC 5545
+    # 3.8.7.2); without, it is when the event last changed, which keeps the bytes stable.
+    cal.add("name", ctx.title)
+    cal.add("x-wr-calname", ctx.title)
+    if ctx.settings.description:
+        cal.add("description", ctx.settings.description)
+        cal.add("x-wr-caldesc", ctx.settings.description)
+    cal.add("x-wr-timezone", TZID)
+    if ctx.settings.base_url is not None:
+        cal.add("source", ctx.url(PATH), parameters={"VALUE": "URI"})
+    cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")  # the same as REFRESH, as this text property wants it
+    cal.add_component(berlin_vtimezone())
+    return cal
+
+
+def berlin_vtimezone() -> Timezone:
+    """Return the VTIMEZONE of Europe/Berlin as the EU rule since 1996, in two RRULEs.
+
+    Written out rather than generated from tzdata: a tzdata update must not change the bytes,
+    and the rule form is what calendar clients themselves publish.
+    """
+    tz = Timezone()
+    tz.add("tzid", TZID)
+    tz.add("x-lic-location", TZID)
+    summer = TimezoneDaylight()
+    summer.add("tzname", "CEST")
+    summer.add("tzoffsetfrom", timedelta(hours=1))
+    summer.add("tzoffsetto", timedelta(hours=2))
+    summer.add("dtstart", datetime(1996, 3, 31, 2, 0))
+    summer.add("rrule", {"freq": "yearly", "bymonth": 3, "byday": "-1su"})
+    winter = TimezoneStandard()
+    winter.add("tzname", "CET")
+    winter.add("tzoffsetfrom", timedelta(hours=2))
+    winter.add("tzoffsetto", timedelta(hours=1))
+    winter.add("dtstart", datetime(1996, 10, 27, 3, 0))
+    winter.add("rrule", {"freq": "yearly", "bymonth": 10, "byday": "-1su"})
+    tz.add_component(summer)
+    tz.add_component(winter)
+    return tz
+
+
+def _cached_vevent(ctx: PublishContext, item: Item, sources: dict[str, Any]) -> bytes:
+    key = (PATH, item["id"])
+    if key not in ctx.memo:
+        ctx.memo[key] = vevent(item, sources).to_ical()
+    data: bytes = ctx.memo[key]
+    return data
+
+
+def vevent(item: Item, sources: dict[str, Any]) -> Event:
+    """Build the VEVENT of one event item.
+
+    Timed events carry DTSTART/DTEND with TZID=Europe/Berlin; all-day events VALUE=DATE with
+    the exclusive DTEND of RFC 5545 (the day after the item's inclusive ``end``).
+    """
+    event = _event(item)
+    vevent = Event()
+    vevent.add("uid", f"{item['id']}@{UID_DOMAIN}")
+    # DTSTAMP: when the event's information last changed (RFC 5545 3.8.7.2, no METHOD).
+    stamp = modified_at(item) or parse_instant(event["start"])
+    vevent.add("dtstamp", stamp.astimezone(UTC))
+    created = published_at(item)
+    if created is not None:
+        vevent.add("created", created.astimezone(UTC))
+    if item.get("date_modified"):
+        vevent.add("last-modified", parse_instant(item["date_modified"]).astimezone(UTC))
+    vevent.add("sequence", sequence(item))
+    _add_when(vevent, event)
+    vevent.add("summary", item.get("title") or item["id"])
+    vevent.add("description", _description(item, sources))
+    place = event_place(event)
+    if place:
+        vevent.add("location", place)
+    geo = (event.get("location") or {}).get("geo") or {}
+    if geo.get("lat") is not None and geo.get("lon") is not None:
+        vevent.add("geo", (float(geo["lat"]), float(geo["lon"])))
+    if item.get("url"):
+        vevent.add("url", item["url"], parameters={"VALUE": "URI"})
+    status = STATUS.get(str(event.get("status", "")).lower())
+    if status:
+        vevent.add("status", status)
+    if item.get("tags"):
+        vevent.add("categories", list(item["tags"]))
+    vevent.add("class", "PUBLIC")
+    return vevent
+
+
+def _add_when(vevent: Event, event: dict[str, Any]) -> None:
+    """Add DTSTART and, where known, DTEND."""
+    start_text: str = event["start"]
+    if event.get("all_day") or is_date_only(start_text):
+        first, last = event_days(event)
+        vevent.add("dtstart", first)
+        # RFC 5545 3.6.1: DTEND of a VALUE=DATE event is exclusive.
+        vevent.add("dtend", last + timedelta(days=1))
+        return
+    start = parse_instant(start_text).astimezone(BERLIN)
+    vevent.add("dtstart", start)
+    end_text = event.get("end")
+    if end_text and not is_date_only(end_text):
+        end = parse_instant(end_text).astimezone(BERLIN)
+        if end > start:
+            vevent.add("dtend", end)
+
+
+def sequence(item: Item) -> int:
+    """Return the VEVENT SEQUENCE of an item: 0 until it changes, then growing with each change.
+
+    0 when the item has no date_modified or it is not after date_published; otherwise the whole
+    seconds from 2020-01-01T00:00:00Z to date_modified, clipped to 1 … 2**31-1 (clients store
+    SEQUENCE as a 32-bit integer). date_modified only ever moves forward in the store, so every
+    change the calendar shows raises SEQUENCE, and the same item always gives the same number.
+
+    >>> sequence({"date_published": "2024-08-07T00:00:00+02:00"})
+    0
+    >>> sequence({"date_published": "2024-08-07T00:00:00+02:00",
+    ...           "date_modified": "2024-08-09T12:00:00+02:00"})
+    145360800
+    """
+    modified = item.get("date_modified")
+    if not modified:
+        return 0
+    changed = parse_instant(modified)
+    published = item.get("date_published")
+    if published and changed <= parse_instant(published):
+        return 0
+    seconds = int((changed - SEQUENCE_EPOCH).total_seconds())
+    return max(1, min(seconds, INT32_MAX))
+
+
+def _description(item: Item, sources: dict[str, Any]) -> str:
+    """Return the plain text of the event, then where it comes from and under which licence."""
+    ext = item.get("_regiofeed", {})
+    text = item.get("content_text") or item.get("summary") or ""
+    lines = []
+    if str(_event(item).get("status", "")).lower() == "cancelled":
+        lines.append("Abgesagt.")
+    if text:
+        lines.append(text)
+    source = first_known_source(ext.get("sources", []), sources)
+    origin = source.get("name") if source else ext.get("publisher")
+    if origin or item.get("url"):
+        lines.append("Quelle: " + " – ".join(filter(None, (origin, item.get("url")))))
+    rights = rights_statement(ext.get("publisher"), ext.get("licence"))
+    if rights:
+        lines.append(rights)
+    return "\n\n".join(lines)
+
+
+def _event(item: Item) -> dict[str, Any]:
+    """Return the item's event details, or {} for news and events without a start."""
+    event = (item.get("_regiofeed") or {}).get("event") or {}
+    return event if event.get("start") else {}
+
+
+def upcoming_since(today: date, past_days: int) -> date:
+    """Return the earliest last day an event may have and still be in the calendar.
+
+    >>> upcoming_since(date(2024, 9, 1), 30)
+    datetime.date(2024, 8, 2)
+    """
+    return today - timedelta(days=past_days)

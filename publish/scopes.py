@@ -1,0 +1,162 @@
+"""The scopes of the published tree (all, per source, per municipality) and their file paths."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+# File names inside every scope folder. The DCAT catalogue builds its distribution URLs from
+# these, so they are part of the published contract (DESIGN.md, "The published tree").
+FEED_RSS = "feed.xml"
+FEED_ATOM = "atom.xml"
+FEED_JSON = "feed.json"
+CALENDAR = "events.ics"
+ITEMS_JSON = "data/items.json"
+ITEMS_CSV = "data/items.csv"
+EVENTS_CSV = "data/events.csv"
+INDEX_HTML = "index.html"
+FEEDS = (FEED_RSS, FEED_ATOM, FEED_JSON)
+STREAMS = ("news", "events")
+"""Sub-folders with the feeds of one kind only: ``<scope>/news/feed.xml``, ``<scope>/events/…``."""
+
+STREAM_KIND = {"news": "news", "events": "event"}
+"""The item ``_regiofeed.kind`` each stream carries."""
+
+SOURCES_DIR = "sources/"
+MUNICIPALITIES_DIR = "municipalities/"
+
+ScopeKind = Literal["all", "source", "municipality"]
+
+_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
+
+
+def municipality_slug(name: str) -> str:
+    """Return the URL slug of a municipality: lower-case ASCII, German transliteration, "-".
+
+    Other accents are dropped (é → e); runs of anything else become one "-".
+
+    >>> municipality_slug("Bad Belzig"), municipality_slug("Wiesenburg/Mark")
+    ('bad-belzig', 'wiesenburg-mark')
+    >>> municipality_slug("Görzke"), municipality_slug("Großbreitenbach")
+    ('goerzke', 'grossbreitenbach')
+    """
+    text = unicodedata.normalize("NFC", name).lower().translate(_TRANSLITERATION)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One folder of the tree that carries the full set of feeds, calendar and data files.
+
+    ``path`` is "" for the root, ``"sources/<id>/"`` or ``"municipalities/<slug>/"``; it always
+    ends in "/" unless empty, so ``scope.path + FEED_RSS`` is the file's path in the tree.
+    ``key`` is the source id or the municipality name (None for the root).
+    """
+
+    path: str
+    title: str
+    kind: ScopeKind
+    key: str | None = None
+
+    def file(self, name: str, stream: str | None = None) -> str:
+        """Return the tree path of ``name`` in this scope, optionally in a stream sub-folder.
+
+        >>> Scope("sources/a/", "A", "source", "a").file(FEED_ATOM, "news")
+        'sources/a/news/atom.xml'
+        """
+        return f"{self.path}{stream}/{name}" if stream else f"{self.path}{name}"
+
+    def matches(self, item: dict[str, Any]) -> bool:
+        """Tell whether ``item`` belongs to this scope."""
+        ext = item.get("_regiofeed") or {}
+        if self.kind == "source":
+            return self.key in (ext.get("sources") or [])
+        if self.kind == "municipality":
+            # By slug, as items_by_scope does: spelling variants of one name share a folder.
+            name = ext.get("municipality")
+            return bool(name) and municipality_slug(name) == municipality_slug(self.key or "")
+        return True
+
+
+ROOT = Scope("", "", "all", None)
+
+
+def scope_files(scope: Scope) -> list[str]:
+    """Return every file path the feeds, calendar and data of ``scope`` are written to.
+
+    >>> scope_files(Scope("sources/a/", "A", "source", "a"))[:3]
+    ['sources/a/feed.xml', 'sources/a/atom.xml', 'sources/a/feed.json']
+    """
+    files = [scope.file(name) for name in (*FEEDS, CALENDAR, ITEMS_JSON, ITEMS_CSV, EVENTS_CSV)]
+    files += [scope.file(name, stream) for stream in STREAMS for name in FEEDS]
+    return files
+
+
+def _municipality_names(
+    sources: Iterable[dict[str, Any]], items: Iterable[dict[str, Any]]
+) -> set[str]:
+    """Return every municipality name a source is configured for or an item names."""
+    names = {source["municipality"] for source in sources if source.get("municipality")}
+    names |= {
+        (item.get("_regiofeed") or {}).get("municipality")
+        for item in items
+        if (item.get("_regiofeed") or {}).get("municipality")
+    }
+    return names
+
+
+def scopes(sources: list[dict[str, Any]], items: list[dict[str, Any]]) -> list[Scope]:
+    """List every scope of the tree: the root, one per configured source, one per municipality.
+
+    A municipality has a scope when a source is configured for it or an item names it. Two
+    names with the same slug share one folder (the first name in sort order titles it). Order:
+    root, sources by id, municipalities by slug, so the list is the same for the same input.
+    ``title`` of the root is "" (the caller knows the instance's title).
+    """
+    result = [ROOT]
+    for source in sorted(sources, key=lambda source: source["id"]):
+        title = source.get("name") or source["id"]
+        result.append(Scope(f"{SOURCES_DIR}{source['id']}/", title, "source", source["id"]))
+    by_slug: dict[str, str] = {}
+    for name in sorted(_municipality_names(sources, items)):
+        slug = municipality_slug(name)
+        if slug:
+            by_slug.setdefault(slug, name)
+    for slug in sorted(by_slug):
+        name = by_slug[slug]
+        result.append(Scope(f"{MUNICIPALITIES_DIR}{slug}/", name, "municipality", name))
+    return result
+
+
+def items_by_scope(
+    scope_list: list[Scope], items: list[dict[str, Any]]
+) -> dict[Scope, list[dict[str, Any]]]:
+    """Assign items to scopes in one pass over the items (not one per scope).
+
+    The order of ``items`` is kept within every scope, so a list sorted once stays sorted.
+    Municipality scopes match by slug, so spelling variants of one name land together.
+    """
+    result: dict[Scope, list[dict[str, Any]]] = {scope: [] for scope in scope_list}
+    by_source = {scope.key: scope for scope in scope_list if scope.kind == "source"}
+    by_slug = {
+        scope.path[len(MUNICIPALITIES_DIR) : -1]: scope
+        for scope in scope_list
+        if scope.kind == "municipality"
+    }
+    root = [scope for scope in scope_list if scope.kind == "all"]
+    for item in items:
+        ext = item.get("_regiofeed") or {}
+        for scope in root:
+            result[scope].append(item)
+        # dict.fromkeys: an item listing one source twice is still in its scope once.
+        for source_id in dict.fromkeys(ext.get("sources") or []):
+            if source_id in by_source:
+                result[by_source[source_id]].append(item)
+        municipality = ext.get("municipality")
+        if municipality and municipality_slug(municipality) in by_slug:
+            result[by_slug[municipality_slug(municipality)]].append(item)
+    return result

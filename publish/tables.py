@@ -1,0 +1,115 @@
+"""CSV (RFC 4180) writers for data/items.csv and data/events.csv: one flat row per item/event."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+from publish.context import Item, PublishContext
+from publish.dates import parse_instant
+
+MEDIA_TYPE = "text/csv"
+
+ITEM_COLUMNS = (
+    "id", "kind", "title", "url", "date_published", "date_modified", "publisher",
+    "municipality", "sources", "also_at", "licence",
+)  # fmt: skip
+EVENT_COLUMNS = (
+    *ITEM_COLUMNS, "start", "end", "all_day", "online", "status",
+    "location_name", "street", "postal_code", "locality", "latitude", "longitude",
+)  # fmt: skip
+
+
+def render_items(ctx: PublishContext) -> bytes:
+    """Render every item of the context as data/items.csv, ordered by id (as items.json)."""
+    rows = sorted(ctx.items, key=lambda item: str(item.get("id", "")))
+    return _table(ctx, ITEM_COLUMNS, rows, item_row)
+
+
+def render_events(ctx: PublishContext) -> bytes:
+    """Render every event of the context (past ones too) as data/events.csv, soonest first."""
+    events = [item for item in ctx.items if _event(item)]
+    events.sort(key=lambda item: (parse_instant(_event(item)["start"]), str(item["id"])))
+    return _table(ctx, EVENT_COLUMNS, events, event_row)
+
+
+def _table(
+    ctx: PublishContext,
+    columns: tuple[str, ...],
+    items: list[Item],
+    row: Callable[[Item], dict[str, str]],
+) -> bytes:
+    """Write a header and one row per item; CRLF line ends and minimal quoting (RFC 4180)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for item in items:
+        # A row is the same in every scope that holds the item: made once per publish run.
+        key = (columns, item["id"])
+        if key not in ctx.memo:
+            values = row(item)
+            ctx.memo[key] = [values.get(column, "") for column in columns]
+        writer.writerow(ctx.memo[key])
+    return out.getvalue().encode("utf-8")
+
+
+def item_row(item: Item) -> dict[str, str]:
+    """Flatten an item object into the columns of items.csv (lists joined by spaces).
+
+    >>> item_row({"id": "a", "title": "T", "_regiofeed": {"kind": "news", "sources": ["x", "y"]}})
+    {'id': 'a', 'kind': 'news', 'title': 'T', 'url': '', 'date_published': '', \
+'date_modified': '', 'publisher': '', 'municipality': '', 'sources': 'x y', 'also_at': '', \
+'licence': ''}
+    """
+    ext = item.get("_regiofeed") or {}
+    return {
+        "id": str(item.get("id", "")),
+        "kind": ext.get("kind", ""),
+        "title": item.get("title", ""),
+        "url": item.get("url", ""),
+        "date_published": item.get("date_published", ""),
+        "date_modified": item.get("date_modified", ""),
+        "publisher": ext.get("publisher", ""),
+        "municipality": ext.get("municipality", ""),
+        # Source ids are slugs and URLs have no spaces, so a space separates them unambiguously.
+        "sources": " ".join(ext.get("sources", [])),
+        "also_at": " ".join(ext.get("also_at", [])),
+        "licence": ext.get("licence", ""),
+    }
+
+
+def event_row(item: Item) -> dict[str, str]:
+    """Flatten an event item into the columns of events.csv; booleans as true/false."""
+    event = _event(item)
+    location = event.get("location") or {}
+    geo = location.get("geo") or {}
+    return {
+        **item_row(item),
+        "start": event.get("start", ""),
+        "end": event.get("end", ""),
+        "all_day": _bool(event.get("all_day")),
+        "online": _bool(event.get("online")),
+        "status": event.get("status", ""),
+        "location_name": location.get("name", ""),
+        "street": location.get("street", ""),
+        "postal_code": location.get("postal_code", ""),
+        "locality": location.get("locality", ""),
+        "latitude": _number(geo.get("lat")),
+        "longitude": _number(geo.get("lon")),
+    }
+
+
+def _bool(value: Any) -> str:
+    return "true" if value else "false"
+
+
+def _number(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _event(item: Item) -> dict[str, Any]:
+    """Return the item's event details, or {} for news and events without a start."""
+    event = (item.get("_regiofeed") or {}).get("event") or {}
+    return event if event.get("start") else {}
