@@ -10,7 +10,10 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows import progress
+from flows.notify import changes, notify
 from models.store import DEFAULT_DB, SourceRunSummary, Store
 from models.tables import utcnow
 from publish import PublishSettings, publish_all
@@ -45,6 +48,7 @@ def crawl_source(
     logger = get_run_logger()
     started = utcnow()
     result = crawl(source, settings, validators)
+    progress.current().advance("crawl", source.id)
     if result.ok and result.not_modified:
         logger.info("%s: not modified since the last run", source.id)
     elif result.ok:
@@ -56,18 +60,36 @@ def crawl_source(
 
 
 @task(name="store_records", cache_policy=NO_CACHE)
-def store_records(db_url: str, run_id: str,
-                  crawled: list[tuple[CrawlResult, datetime]]) -> list[SourceRunSummary]:
-    """Store every crawl's records: new ones, revisions of changed ones, gone marks."""
+def store_records(db_url: str, run_id: str, crawled: list[tuple[CrawlResult, datetime]]
+                  ) -> tuple[list[SourceRunSummary], dict[str, Any], dict[str, Any]]:
+    """Store every crawl's records: new ones, revisions of changed ones, gone marks.
+
+    Returns the summaries and the crawled sources' health before and after.
+    """
     logger = get_run_logger()
     summaries = []
+    ids = [result.source_id for result, _ in crawled]
     with Store(db_url) as store:
+        before = store.health(ids)
         for result, started in crawled:
             summary = store.apply_crawl(run_id, result, started)
+            progress.current().advance("store", result.source_id)
             logger.info("%s: %d new, %d changed, %d unchanged, %d gone", summary.source_id,
                         summary.new, summary.changed, summary.unchanged, summary.gone)
             summaries.append(summary)
-    return summaries
+        after = store.health(ids)
+    return summaries, before, after
+
+
+@task(name="notify_changes", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
+def notify_changes(config: SourcesConfig, before: dict[str, Any], after: dict[str, Any]) -> int:
+    """Tell operators which sources broke or recovered in this run; return how many changed."""
+    found = changes(before, after, {s.id: s.name for s in config.sources})
+    for change in found:
+        get_run_logger().warning("%s", change.line())
+    if notify(config.notify, found):
+        raise RuntimeError("a notification could not be sent")  # retried by Prefect
+    return len(found)
 
 
 @task(name="publish_all", cache_policy=NO_CACHE)
@@ -90,6 +112,7 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[lis
             "sources": store.health([s.id for s in config.sources]),
         }
         report = publish_all(Path(out_dir), items, sources, health, settings)
+    progress.current().advance("publish", f"{len(items)} items")
     get_run_logger().info("published %d files, %d unchanged", len(report.written),
                           len(report.unchanged))
     return [str(p) for p in report.written], [str(p) for p in report.unchanged]
@@ -118,7 +141,22 @@ def select_sources(config: SourcesConfig, last_attempts: dict[str, datetime],
             if force or is_due(s, last_attempts.get(s.id), now)]
 
 
-@flow(name="aggregate")
+def crawl_task_runner() -> Any:
+    """Where crawl tasks run: a Dask cluster when REGIOFEED_DASK_ADDRESS names its scheduler
+    (workers on several machines, each with regiofeed installed), else threads here.
+
+    Only the mapped crawl tasks go through the runner; storing and publishing are called
+    directly and run in the flow's own process, next to the published tree.
+    """
+    address = os.environ.get("REGIOFEED_DASK_ADDRESS")
+    if address:
+        from prefect_dask import DaskTaskRunner  # the optional "cluster" extra
+
+        return DaskTaskRunner(address=address)
+    return ThreadPoolTaskRunner(max_workers=int(os.environ.get("REGIOFEED_CRAWLERS", "4")))
+
+
+@flow(name="aggregate", task_runner=crawl_task_runner())
 def aggregate(
     sources_file: str = "sources.toml",
     db_url: str = DEFAULT_DB,
@@ -137,13 +175,17 @@ def aggregate(
         due = select_sources(config, store.last_attempts(), force, only)
         validators = [store.validators(s.id) for s in due]
         run_id = store.begin_run()
+    for stage, total in (("crawl", len(due)), ("store", len(due)), ("publish", 1)):
+        progress.current().stage(stage, total)
     skipped = len(config.sources) - len(due)
     if skipped:
         logger.info("%d of %d sources not due yet", skipped, len(config.sources))
     futures = crawl_source.map(due, settings=unmapped(config.crawl), validators=validators)
     crawled = [_outcome(source, future) for source, future in zip(due, futures, strict=True)]
-    summaries = store_records(db_url, run_id, crawled)
+    summaries, before, after = store_records(db_url, run_id, crawled)
+    notified = notify_changes.submit(config, before, after)
     written, unchanged = publish_store(db_url, out_dir, config)
+    notified.wait()  # a notification that failed after its retries is logged, not fatal
     with Store(db_url) as store:
         store.finish_run(run_id, "ok" if all(s.ok for s in summaries) else "partial")
     return RunReport(run_id, summaries, written, unchanged)

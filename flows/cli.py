@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from flows.cli_items import items
 from models.store import DEFAULT_DB
 from spiders.sources import SourcesError, load_sources
 
@@ -44,9 +45,12 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.aggregate import aggregate
+    from flows.progress import terminal_progress
 
     # The heartbeat thread sleeps in one-second steps and delays every run's end (STACK.md).
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), terminal_progress(
+        not silent
+    ):
         report = aggregate(sources_file=sources_file, db_url=db_url, out_dir=out_dir,
                            force=force, only=list(only) or None)
     if not silent:
@@ -117,6 +121,42 @@ def serve(out_dir: str, host: str, port: int) -> None:
     serve_tree(Path(out_dir), host=host, port=port)
 
 
+@main.command()
+@click.option("--sources", "sources_file", default="sources.toml", envvar="REGIOFEED_SOURCES",
+              show_default=True, type=click.Path(dir_okay=False),
+              help="The sources file whose sources to report on.")
+@db_option()
+@click.option("--json", "as_json", is_flag=True, help="Print the health report as JSON.")
+def health(sources_file: str, db_url: str, as_json: bool) -> None:
+    """Print each source's health: status, last success, items, and why it looks broken."""
+    import json
+
+    from models.health import BROKEN
+    from models.store import Store
+
+    try:
+        config = load_sources(sources_file)
+    except SourcesError as exc:
+        _print_problems(exc)
+        sys.exit(2)
+    with Store(db_url) as store:
+        report = store.health([s.id for s in config.sources])
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False, sort_keys=True))
+    else:
+        click.echo(f"{'source':<32} {'status':<9} {'items':>5} {'seen':>5} {'usual':>5}  "
+                   "last success")
+        for source_id, entry in report.items():
+            click.echo(f"{source_id:<32} {entry['status']:<9} {entry.get('items', 0):>5} "
+                       f"{entry.get('records_seen', '-'):>5} {entry.get('usual_records', '-'):>5}"
+                       f"  {entry.get('last_success', '-')}")
+            why = entry.get("error") or entry.get("reason")
+            if why and entry["status"] in BROKEN:
+                click.echo(f"    {why}")
+    broken = [s for s, e in report.items() if e["status"] in BROKEN]
+    sys.exit(1 if broken else 0)
+
+
 @main.command("export")
 @db_option()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
@@ -170,6 +210,8 @@ def sources_check(sources_file: str) -> None:
         click.echo(f"{source.id:<32} {source.kind:<8} {source.url}")
     click.echo(f"{sources_file}: {len(config.sources)} sources, all valid")
 
+
+main.add_command(items)
 
 if __name__ == "__main__":
     main()

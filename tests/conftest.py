@@ -82,3 +82,16 @@ def demo_sites() -> Iterator[dict[str, str]]:
     """Serve the bundled demo websites, each on its own origin; yield {name: base URL}."""
     with serve_demo_sites() as bases:
         yield bases
+
+
+@pytest.fixture(scope="session")
+def harness() -> Iterator[None]:
+    """Prefect's test harness for the session: one temporary database (migrating one takes
+    seconds), no server, and no heartbeat thread delaying every flow run's end."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120), temporary_settings(
+        {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    ):
+        yield

@@ -6,13 +6,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
 import pytest
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.aggregate import aggregate
 from flows.demo.server import SiteServer
@@ -48,15 +45,6 @@ def write_sources(path: Path, *blocks: str, timeout: float = 1) -> Path:
     path.write_text(f"[crawl]\ndelay = 0\ntimeout = {timeout}\nsource_timeout = 60\n"
                     + "".join(blocks), encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="session")
-def harness() -> Iterator[None]:
-    """One Prefect test database for the session (migrating one takes seconds)."""
-    with prefect_test_harness(server_startup_timeout=120), temporary_settings(
-        {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-    ):
-        yield
 
 
 def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:

@@ -1,0 +1,106 @@
+"""The health ledger: per source and run what was fetched and found, and whether it looks broken.
+
+A source is *failed* when its last crawl failed, *empty* when it answered but yielded nothing,
+and *degraded* when it yielded far fewer records than it usually does (its site changed and
+our selectors or feed no longer match). In every case its last good items stay published.
+"""
+
+from __future__ import annotations
+
+from statistics import median
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models.tables import RecordRow, SourceRunRow
+
+# How many earlier successful runs make "usual", and how far below it counts as degraded.
+USUAL_WINDOW = 10
+DEGRADED_BELOW = 0.5
+# Below this many records a drop says little (a list of three can become two).
+USUAL_MINIMUM = 4
+HISTORY = 10
+BROKEN = ("failed", "empty", "degraded")
+
+
+def _runs(session: Session, source_id: str, limit: int, **where: Any) -> list[SourceRunRow]:
+    query = select(SourceRunRow).where(SourceRunRow.source_id == source_id)
+    if "ok" in where:
+        query = query.where(col(SourceRunRow.ok).is_(where["ok"]))
+    return list(session.exec(query.order_by(col(SourceRunRow.started_at).desc(),
+                                            col(SourceRunRow.id).desc()).limit(limit)))
+
+
+def _parse_errors(run: SourceRunRow) -> int:
+    return sum(1 for warning in run.warnings if warning.startswith("parse error"))
+
+
+def _run_summary(run: SourceRunRow) -> dict[str, Any]:
+    summary = {
+        "started": run.started_at.isoformat(),
+        "ok": run.ok,
+        "http_statuses": run.statuses,
+        "bytes": run.bytes,
+        "records_seen": run.records_seen,
+        "new": run.new,
+        "changed": run.changed,
+        "gone": run.gone,
+        "parse_errors": _parse_errors(run),
+        "duration_s": run.duration_s,
+        "not_modified": run.not_modified,
+        "error": run.error,
+    }
+    return {k: v for k, v in summary.items() if v is not None}
+
+
+def source_health(session: Session, source_id: str) -> dict[str, Any]:
+    """Return the health entry of one source (the per-source object of health.json)."""
+    recent = _runs(session, source_id, max(HISTORY, USUAL_WINDOW + 1))
+    items = session.exec(select(func.count()).select_from(RecordRow).where(
+        RecordRow.source_id == source_id, col(RecordRow.gone_at).is_(None))).one()
+    if not recent:
+        return {"status": "never", "items": items}
+    last = recent[0]
+    success = last if last.ok else next(iter(_runs(session, source_id, 1, ok=True)), None)
+    changed = session.exec(
+        select(SourceRunRow).where(
+            SourceRunRow.source_id == source_id,
+            (SourceRunRow.new + SourceRunRow.changed + SourceRunRow.gone) > 0)
+        .order_by(col(SourceRunRow.started_at).desc()).limit(1)).first()
+    earlier = [r.records_seen for r in recent[1:USUAL_WINDOW + 1] if r.ok and r.records_seen]
+    usual = median(earlier) if earlier else None
+
+    status = "ok" if last.ok else "failed"
+    reason = None
+    if last.ok and last.records_seen == 0:
+        status, reason = "empty", "the source answered but yielded no records"
+    elif (last.ok and usual is not None and usual >= USUAL_MINIMUM
+          and last.records_seen < usual * DEGRADED_BELOW):
+        status = "degraded"
+        reason = f"{last.records_seen} records, usually {usual:g}"
+    entry = {
+        "status": status,
+        "reason": reason,
+        "last_attempt": last.started_at.isoformat(),
+        "last_success": success.finished_at.isoformat() if success else None,
+        # The last run that found something new, changed or gone (what index.html shows).
+        "last_change": changed.finished_at.isoformat() if changed else None,
+        "items": items,
+        "usual_records": usual,
+        "records_seen": last.records_seen,
+        "new": last.new,
+        "changed": last.changed,
+        "unchanged": last.unchanged,
+        "gone": last.gone,
+        "pages": last.pages,
+        "bytes": last.bytes,
+        "http_statuses": last.statuses,
+        "not_modified": last.not_modified,
+        "parse_errors": _parse_errors(last),
+        "duration_s": last.duration_s,
+        "error": last.error,
+        "warnings": last.warnings,
+        "history": [_run_summary(run) for run in recent[:HISTORY]],
+    }
+    return {k: v for k, v in entry.items() if v is not None and v != []}
