@@ -39,7 +39,7 @@ def render(ctx: PublishContext) -> bytes:
     address) and atom:rights (publisher and licence).
     """
     settings = ctx.settings
-    items = ctx.newest[: settings.feed_size]
+    items = ctx.feed_items
     sources = ctx.source_by_id()
 
     feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})

@@ -100,6 +100,18 @@ class PublishContext:
 
         return newest_first(self.items)
 
+    @cached_property
+    def feed_items(self) -> list[Item]:
+        """What the feeds carry: the newest ``feed_size`` items, leaving out events that are
+        over (``data/`` keeps them). Recent news and upcoming events, as subscribers expect."""
+        from publish.dates import event_days
+
+        def current(item: Item) -> bool:
+            event = (item.get("_regiofeed") or {}).get("event")
+            return not event or event_days(event)[1] >= self.today
+
+        return [item for item in self.newest if current(item)][: self.settings.feed_size]
+
     def path(self, name: str) -> str:
         """Return the tree path of file ``name`` in this context's scope and stream.
 

@@ -27,5 +27,5 @@ def render(ctx: PublishContext) -> bytes:
     if settings.description:
         feed["description"] = settings.description
     feed["language"] = settings.language
-    feed["items"] = [canonical_item(item) for item in ctx.newest[: settings.feed_size]]
+    feed["items"] = [canonical_item(item) for item in ctx.feed_items]
     return dumps(feed)

@@ -23,7 +23,7 @@ def render(ctx: PublishContext) -> bytes:
     (``<source>``), its publisher and its licence (``dc:publisher``, ``dc:rights``).
     """
     settings = ctx.settings
-    items = ctx.newest[: settings.feed_size]
+    items = ctx.feed_items
     sources = ctx.source_by_id()
 
     fg = FeedGenerator()
