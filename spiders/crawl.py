@@ -116,11 +116,17 @@ class _Collector:
         self.records: dict[str, Record] = {}
         self.statuses: Counter[str] = Counter()
         self.bytes = 0
+        self.parse_errors: list[str] = []
 
     def item_scraped(self, item: Any) -> None:
         if isinstance(item, Record):
             # The same thing listed twice on a source (e.g. on two list pages) is one record.
             self.records.setdefault(item.key, item)
+
+    def spider_error(self, failure: Any, response: Any, spider: Any) -> None:
+        """A callback raised: the page could not be read; the health ledger counts it."""
+        self.parse_errors.append(
+            f"parse error: {type(failure.value).__name__}: {failure.value} at {response.url}")
 
     def response_received(self, response: Any) -> None:
         self.statuses[str(response.status)] += 1
@@ -128,11 +134,16 @@ class _Collector:
 
 
 def _spider_class(kind: str) -> type:
+    from spiders.auto import AutoSpider
     from spiders.feed import FeedSpider
     from spiders.html import HtmlListSpider
+    from spiders.ical import IcalSpider
+    from spiders.jsonld import JsonLdSpider
+    from spiders.sitemap import SitemapSpider
 
     return {"rss": FeedSpider, "atom": FeedSpider, "jsonfeed": FeedSpider,
-            "html": HtmlListSpider}[kind]
+            "html": HtmlListSpider, "ical": IcalSpider, "jsonld": JsonLdSpider,
+            "sitemap": SitemapSpider, "auto": AutoSpider}[kind]
 
 
 def _run_in_this_process(job_path: Path, out_path: Path) -> None:
@@ -152,6 +163,7 @@ def _run_in_this_process(job_path: Path, out_path: Path) -> None:
     crawler = process.create_crawler(_spider_class(source.kind))
     crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
     crawler.signals.connect(collector.response_received, signal=signals.response_received)
+    crawler.signals.connect(collector.spider_error, signal=signals.spider_error)
     process.crawl(crawler, source=source)
     process.start()
     spider = crawler.spider
@@ -164,7 +176,7 @@ def _run_in_this_process(job_path: Path, out_path: Path) -> None:
         "discovered": getattr(spider, "discovered", None),
         "ok": not fatal,
         "error": "; ".join(fatal) or None,
-        "warnings": list(getattr(spider, "page_errors", [])),
+        "warnings": list(getattr(spider, "page_errors", [])) + collector.parse_errors,
         "records": [r.model_dump(mode="json") for r in collector.records.values()],
         "statuses": dict(collector.statuses),
         "pages": sum(collector.statuses.values()),

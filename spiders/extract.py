@@ -1,9 +1,10 @@
-"""Turn a parsed feed entry or a list entry plus its detail page into a normalised Record."""
+"""Turn a parsed feed entry, a list entry plus its detail page, or a bare page into Records."""
 
 from __future__ import annotations
 
 import calendar
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -12,9 +13,11 @@ from typing import Any
 import trafilatura
 
 from spiders.dates import parse_date, parse_when, to_berlin
-from spiders.facts import extract_event_facts
+
+# The hybrid-place patterns of the labelled facts, shared so that all kinds read places alike.
+from spiders.facts import _ADDRESS_RE, _ONLINE_PART_RE, extract_event_facts
 from spiders.places import is_online, parse_location
-from spiders.records import EventInfo, Record
+from spiders.records import EventInfo, Location, Record
 from spiders.sources import Source
 from spiders.text import clean_text, html_to_text, sanitize_html
 from spiders.urls import canonical_url
@@ -40,6 +43,33 @@ def _safe_url(url: str | None, base: str | None) -> str | None:
         return None
 
 
+_LINK_RE = re.compile(r"https?://[^\s<>\"']+")
+
+
+def place_and_online(text: str | None) -> tuple[Location | None, bool, str | None]:
+    """Read a place text: (location, online, join link) — a URL or online words mean online.
+
+    "Online" alone is no place; "Rathaus, Markt 1, 12345 Musterstadt und online" is both
+    (a hybrid event), and its place loses the online part.
+
+    >>> place_and_online("https://meet.example.org/rat")
+    (None, True, 'https://meet.example.org/rat')
+    """
+    if not text or not text.strip():
+        return None, False, None
+    link = _LINK_RE.search(text)
+    rest = clean_text(_LINK_RE.sub(" ", text)).strip(" ,;:") if link else text
+    online = bool(link) or is_online(text)
+    location = None
+    if rest and online and _ADDRESS_RE.search(rest):
+        rest = _ONLINE_PART_RE.sub("", rest)
+    if rest and not (online and not _ADDRESS_RE.search(rest)):
+        location = parse_location(rest)
+    if location is not None and location.is_empty():
+        location = None
+    return location, online, link.group(0) if link else None
+
+
 def event_from_text(
     text: str, *, default_year: int | None, when: str | None = None, place: str | None = None
 ) -> EventInfo | None:
@@ -63,8 +93,46 @@ def event_from_text(
     return event
 
 
+# An event announced by a news record is keyed by the news record's key plus this.
+EVENT_KEY_SUFFIX = "#event"
+
+
+def split_announced(
+    record: Record, source: Source, *, event_name: str | None = None
+) -> list[Record]:
+    """Split a record that carries an event into the news and the event it announces.
+
+    A source whose `item_kind` is "event" lists events: its record stays one event. Any other
+    record with an event is a news page announcing it: it yields the news (no `event`) and
+    the event as its own record, keyed `<news key>#event`, `announced_by` the news key,
+    titled `event_name` when the page names the event, sharing the news content.
+    """
+    if record.event is None:
+        return [record.model_copy(update={"kind": "news"})]
+    if source.item_kind == "event":
+        return [record.model_copy(update={"kind": "event"})]
+    news = record.model_copy(update={"kind": "news", "event": None})
+    event = record.model_copy(update={
+        "kind": "event",
+        "key": record.key + EVENT_KEY_SUFFIX,
+        "announced_by": record.key,
+        "title": event_name or record.title,
+    })
+    return [news, event]
+
+
+def records_from_entry(entry: Any, source: Source, feed_url: str) -> list[Record]:
+    """Build the records of one feed entry: the news, and the event it announces if any."""
+    record = record_from_entry(entry, source, feed_url)
+    return split_announced(record, source) if record is not None else []
+
+
 def record_from_entry(entry: Any, source: Source, feed_url: str) -> Record | None:
-    """Build a Record from one feedparser entry (RSS, Atom or JSON Feed); None if untitled."""
+    """Build a Record from one feedparser entry (RSS, Atom or JSON Feed); None if untitled.
+
+    An event found in the text makes it an event record; `records_from_entry` splits that
+    into news and event.
+    """
     link = _safe_url(entry.get("link"), feed_url)
     html = ""
     if entry.get("content"):
@@ -187,3 +255,101 @@ def record_from_page(
         kind="event" if event is not None else "news",
         event=event,
     )
+
+
+def records_from_page(
+    source: Source,
+    entry: ListEntry,
+    list_url: str,
+    *,
+    detail_html: str | None = None,
+    detail_url: str | None = None,
+    detail: dict[str, str | None] | None = None,
+) -> list[Record]:
+    """Build the records of a list entry and its detail page (see split_announced).
+
+    A schema.org Event embedded in the detail page wins over labelled facts in its text:
+    it names the event and states its time and place in machine-readable form.
+    """
+    record = record_from_page(source, entry, list_url, detail_html=detail_html,
+                              detail_url=detail_url, detail=detail)
+    name = None
+    if detail_html is not None:
+        embedded = _embedded_event(detail_html, detail_url or list_url, source)
+        if embedded is not None:
+            name = embedded.title
+            record = record.model_copy(update={"event": embedded.event, "kind": "event"})
+    return split_announced(record, source, event_name=name)
+
+
+def _embedded_event(html: str, url: str, source: Source) -> Record | None:
+    # Imported here: spiders.jsonld builds on this module's helpers.
+    from spiders.jsonld import records_from_structured
+
+    return next((r for r in records_from_structured(html, url, source)
+                 if r.kind == "event" and r.event is not None), None)
+
+
+_TITLE_CSS = ("meta[property='og:title']::attr(content)", "h1", "title")
+_DATE_CSS = (
+    "meta[property='article:published_time']::attr(content)",
+    "meta[itemprop='datePublished']::attr(content)",
+    "time[datetime]::attr(datetime)",
+)
+_MODIFIED_CSS = "meta[property='article:modified_time']::attr(content)"
+# "Veröffentlicht am 7. August 2024", "Stand: 07.08.2024": the publication date in words.
+# ("Datum:" is left to the event facts: on event pages it is the event's date.)
+_DATE_LABEL_RE = re.compile(
+    r"^(?:veröffentlicht(?:\s+am)?|erstellt(?:\s+am)?|stand)\s*:?\s*(?P<date>.{6,40})$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def record_from_html_page(html: str, url: str, source: Source) -> Record | None:
+    """Build a Record from a detail page without selectors; None when it has no title.
+
+    Title from og:title, else the first h1, else <title>; the date from
+    article:published_time or a time[datetime], else a labelled line ("Veröffentlicht am");
+    the main text as `main_content` finds it; an event from labelled facts.
+    """
+    from parsel import Selector
+
+    from spiders.html import select_text
+
+    page = Selector(text=html)
+    title = next((t for t in (select_text(page, css) for css in _TITLE_CSS) if t), None)
+    if not title:
+        return None
+    content_html, content_text = main_content(html, url)
+    published = next((d for d in (parse_date(page.css(css).get() or "") for css in _DATE_CSS)
+                      if d is not None), None)
+    if published is None and content_text:
+        match = _DATE_LABEL_RE.search(content_text)
+        published = parse_date(match["date"]) if match else None
+    modified = parse_date(page.css(_MODIFIED_CSS).get() or "")
+    image = _safe_url(page.css("meta[property='og:image']::attr(content)").get(), url)
+    event = event_from_text(content_text, default_year=_year_of(published))
+    if event is None and source.item_kind == "event" and isinstance(published, date):
+        event = EventInfo(start=published, all_day=not isinstance(published, datetime))
+        published = None
+    key = canonical_url(url)
+    return Record(
+        source_id=source.id,
+        key=key,
+        url=key,
+        title=clean_text(title),
+        content_text=content_text or None,
+        content_html=content_html or None,
+        date_published=published,
+        date_modified=modified if isinstance(modified, datetime) and modified != published
+        else None,
+        image=image,
+        kind="event" if event is not None else "news",
+        event=event,
+    )
+
+
+def records_from_html_page(html: str, url: str, source: Source) -> list[Record]:
+    """Build the records of a detail page read without selectors (see split_announced)."""
+    record = record_from_html_page(html, url, source)
+    return split_announced(record, source) if record is not None else []

@@ -1,4 +1,10 @@
-"""The feed spider: RSS 2.0, Atom 1.0 and JSON Feed 1.1 fetched by Scrapy, parsed by feedparser."""
+"""The feed spider: RSS 2.0, Atom 1.0 and JSON Feed 1.1 fetched by Scrapy, parsed by feedparser.
+
+feedparser finds a feed's encoding itself (RFC 7303: BOM, HTTP charset, XML declaration) and
+is right where the declaration is. Where the bytes contradict it (windows-1252 served as
+UTF-8, UTF-8 declared ISO-8859-1), spiders.encoding decodes them and feedparser is given
+UTF-8 that says so.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +16,47 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import SourceSpider
-from spiders.extract import record_from_entry
+from spiders.encoding import decode_body
+from spiders.extract import records_from_entry
 from spiders.jsonfeed import NotAJsonFeed, parse_json_feed
+from spiders.records import Record
+from spiders.sources import Source
+
+
+class NotAFeed(ValueError):
+    """The body is no feed we can read; the message says what it is instead."""
+
+
+def records_from_feed(response: Response, source: Source) -> list[Record]:
+    """Return the records of a fetched feed (RSS, Atom, or JSON Feed for kind "jsonfeed").
+
+    Raises NotAFeed for a body that is no readable feed. A feed without entries gives [].
+    """
+    if source.kind == "jsonfeed":
+        try:
+            body = decode_body(response.body, _content_type(response)).text.encode()
+            entries = parse_json_feed(body)
+        except NotAJsonFeed as exc:
+            raise NotAFeed(f"not a readable JSON Feed at {response.url}: {exc}") from None
+        return _records(entries, source, response.url)
+    body, headers = feed_input(response)
+    parsed = feedparser.parse(body, response_headers=headers)
+    if not parsed.entries:
+        if parsed.get("bozo"):
+            reason = parsed.get("bozo_exception") or "unreadable"
+            raise NotAFeed(f"not a readable feed at {response.url}: {reason}")
+        if not parsed.get("version"):
+            raise NotAFeed(f"not a feed at {response.url}")
+    return _records(parsed.entries, source, response.url)
+
+
+def _records(entries: list[Any], source: Source, feed_url: str) -> list[Record]:
+    return [record for entry in entries
+            for record in records_from_entry(entry, source, feed_url)]
 
 
 class FeedSpider(SourceSpider):
-    """Read one feed; every entry becomes a record."""
+    """Read one feed; every entry becomes a record (two for news announcing an event)."""
 
     async def start(self) -> AsyncIterator[Any]:
         yield scrapy.Request(self.source.url, callback=self.parse, errback=self.on_entry_error)
@@ -23,30 +64,31 @@ class FeedSpider(SourceSpider):
     def parse(self, response: Response, **kwargs: Any) -> Any:
         if self.not_modified(response):
             return
-        if self.source.kind == "jsonfeed":
-            try:
-                entries = parse_json_feed(response.body)
-            except NotAJsonFeed as exc:
-                self.fail(f"not a readable JSON Feed at {response.url}: {exc}")
-                return
-            yield from self._records(entries, response.url)
+        try:
+            records = records_from_feed(response, self.source)
+        except NotAFeed as exc:
+            self.fail(str(exc))
             return
-        headers = {
-            key.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
-            for key, values in response.headers.items()
-        }
-        parsed = feedparser.parse(response.body, response_headers=headers)
-        if not parsed.entries:
-            if parsed.get("bozo"):
-                reason = parsed.get("bozo_exception") or "unreadable"
-                self.fail(f"not a readable feed at {response.url}: {reason}")
-            elif not parsed.get("version"):
-                self.fail(f"not a feed at {response.url}")
-            return
-        yield from self._records(parsed.entries, response.url)
+        yield from records
 
-    def _records(self, entries: list[Any], feed_url: str) -> Any:
-        for entry in entries:
-            record = record_from_entry(entry, self.source, feed_url)
-            if record is not None:
-                yield record
+
+def _content_type(response: Response) -> str:
+    return (response.headers.get("Content-Type") or b"").decode("latin-1")
+
+
+def feed_input(response: Response) -> tuple[bytes, dict[str, str]]:
+    """Return the body and headers to give feedparser: as served, unless the bytes overrule
+    the declared charset; then the text re-encoded as UTF-8, with a header that says so."""
+    headers = {
+        key.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
+        for key, values in response.headers.items()
+    }
+    decoding = decode_body(response.body, headers.get("content-type"))
+    if not decoding.overruled:
+        return response.body, headers
+    mime = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if "xml" not in mime:
+        mime = "application/xml"
+    # RFC 7303: for application/*+xml the charset parameter wins over the XML declaration.
+    headers["content-type"] = f"{mime}; charset=utf-8"
+    return decoding.text.encode("utf-8"), headers

@@ -10,17 +10,24 @@ from parsel import Selector
 from scrapy.http import Response, TextResponse
 
 from spiders.base import SourceSpider
-from spiders.extract import ListEntry, record_from_page
+from spiders.encoding import repaired
+from spiders.extract import EVENT_KEY_SUFFIX, ListEntry, records_from_page
 from spiders.middlewares import CONDITIONAL
 from spiders.sources import Selectors
 from spiders.urls import canonical_url
 
 
-def select_text(node: Selector, css: str | None) -> str | None:
+def select_text(node: Selector, css: str | None, *, first: bool = False) -> str | None:
     """Apply a selector: ::attr() and ::text give their values, an element its text content.
+
+    Values are joined, or with `first` only the first non-empty one is taken (a link, a
+    date: two links in one item must not run together).
 
     >>> select_text(Selector(text="<p><b>Hallo</b> Welt</p>"), "p")
     'Hallo Welt'
+    >>> select_text(Selector(text='<a href="/a">1</a><a href="/b">2</a>'), "a::attr(href)",
+    ...             first=True)
+    '/a'
     """
     if not css:
         return None
@@ -29,6 +36,8 @@ def select_text(node: Selector, css: str | None) -> str | None:
         return None
     if "::" in css:
         values = [v.strip() for v in found.getall() if v and v.strip()]
+        if first:
+            return values[0] if values else None
         return " ".join(values) or None
     # Element text with line breaks between blocks, so that labelled facts stay on their lines.
     parts = found[0].xpath(".//text()[not(ancestor::script) and not(ancestor::style)]").getall()
@@ -44,6 +53,24 @@ def select_html(node: Selector, css: str | None) -> str | None:
     return "\n".join(found.getall()) or None
 
 
+def detail_facts(page: Selector | TextResponse, sel: Selectors | None) -> dict[str, str | None]:
+    """Read what a detail page says with the source's selectors (None: no selectors, auto).
+
+    The page's own publication date (article:published_time, a time element) comes along
+    for record_from_page to use when the list showed none.
+    """
+    return {
+        "content": select_html(page, sel.content) if sel else None,
+        "when": select_text(page, sel.when) if sel else None,
+        "location": select_text(page, sel.location) if sel else None,
+        "date": select_text(page, sel.date, first=True) if sel else None,
+        "meta_date": page.css(
+            "meta[property='article:published_time']::attr(content),"
+            " time[datetime]::attr(datetime)"
+        ).get(),
+    }
+
+
 class HtmlListSpider(SourceSpider):
     """Read a list page with selectors, follow each item's link, and paginate."""
 
@@ -57,6 +84,7 @@ class HtmlListSpider(SourceSpider):
         yield scrapy.Request(self.source.url, callback=self.parse, errback=self.on_entry_error)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        response = repaired(response)
         if not isinstance(response, TextResponse):
             self.fail(f"not an HTML page at {response.url}")
             return
@@ -74,8 +102,8 @@ class HtmlListSpider(SourceSpider):
                 continue
             entry = ListEntry(
                 title=title,
-                link=select_text(node, sel.link),
-                date_text=select_text(node, sel.date),
+                link=select_text(node, sel.link, first=True),
+                date_text=select_text(node, sel.date, first=True),
                 summary=select_text(node, sel.summary),
                 location=select_text(node, sel.location),
                 when=select_text(node, sel.when),
@@ -88,8 +116,8 @@ class HtmlListSpider(SourceSpider):
                     cb_kwargs={"entry": entry, "list_url": response.url},
                 )
             else:
-                yield record_from_page(self.source, entry, response.url)
-        next_link = select_text(response, sel.next)
+                yield from records_from_page(self.source, entry, response.url)
+        next_link = select_text(response, sel.next, first=True)
         if next_link and self.list_pages < self.source.max_pages:
             # Further list pages are always fetched in full: on a 304 we could not tell which
             # records they hold.
@@ -97,23 +125,17 @@ class HtmlListSpider(SourceSpider):
                                   meta={CONDITIONAL: False})
 
     def parse_detail(self, response: Response, entry: ListEntry, list_url: str) -> Iterator[Any]:
-        if self.not_modified(response, key=canonical_url(response.url)):
+        key = canonical_url(response.url)
+        if self.not_modified(response, key=key):
+            # The event the page may announce is unchanged with it.
+            self.unchanged_keys.add(key + EVENT_KEY_SUFFIX)
             return
+        response = repaired(response)
         if not isinstance(response, TextResponse):
-            yield record_from_page(self.source, entry, list_url)
+            yield from records_from_page(self.source, entry, list_url)
             return
-        sel = self.selectors
-        detail = {
-            "content": select_html(response, sel.content),
-            "when": select_text(response, sel.when),
-            "location": select_text(response, sel.location),
-            "date": select_text(response, sel.date),
-            "meta_date": response.css(
-                "meta[property='article:published_time']::attr(content),"
-                " time[datetime]::attr(datetime)"
-            ).get(),
-        }
-        yield record_from_page(
+        detail = detail_facts(response, self.selectors)
+        yield from records_from_page(
             self.source,
             entry,
             list_url,
@@ -127,4 +149,4 @@ class HtmlListSpider(SourceSpider):
         self.on_page_error(failure)
         request = failure.request
         entry: ListEntry = request.cb_kwargs["entry"]
-        yield record_from_page(self.source, entry, request.cb_kwargs["list_url"])
+        yield from records_from_page(self.source, entry, request.cb_kwargs["list_url"])

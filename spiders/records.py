@@ -85,6 +85,7 @@ class Record(BaseModel):
     image: str | None = None
     kind: Literal["news", "event"] = "news"
     event: EventInfo | None = None
+    original_url: str | None = None  # the original it copies: rel=canonical, "Quelle: …"
     # For an event found inside a news page: the key of that news record (same source).
     announced_by: str | None = None
 

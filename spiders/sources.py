@@ -12,10 +12,12 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from spiders.presets import PRESETS
+
 # Kinds the design names; the ones not listed in IMPLEMENTED_KINDS are refused with a clear
 # message instead of failing at crawl time.
 KNOWN_KINDS = ("auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap")
-IMPLEMENTED_KINDS = ("rss", "atom", "jsonfeed", "html")
+IMPLEMENTED_KINDS = ("auto", "rss", "atom", "jsonfeed", "html", "ical", "jsonld", "sitemap")
 FEED_KINDS = ("rss", "atom", "jsonfeed")
 
 # Licence ids of http://dcat-ap.de/def/licenses/ (the list GovData accepts).
@@ -86,6 +88,35 @@ class Source(BaseModel):
     themes: list[str] = Field(default_factory=list)
     max_pages: int = Field(5, ge=1, le=500)
     selectors: Selectors | None = None
+    # kind "html": a named selector set of spiders/presets.py ("typo3-news"); a
+    # [source.selectors] table next to it overrides the preset key by key.
+    preset: str | None = None
+    # kind "sitemap": a regular expression a page URL must match to be read ("/aktuelles/").
+    url_pattern: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        """Fill selectors (and item_kind) from the preset; the source's own keys win."""
+        if not isinstance(data, dict) or data.get("preset") not in PRESETS:
+            return data  # an unknown preset is reported by _known_preset
+        own = data.get("selectors")
+        if own is not None and not isinstance(own, dict):
+            return data
+        preset = PRESETS[data["preset"]]
+        merged = {**preset["selectors"], **(own or {})}
+        data = {**data, "selectors": merged}
+        if data.get("item_kind") is None and preset.get("item_kind"):
+            data["item_kind"] = preset["item_kind"]
+        return data
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str | None) -> str | None:
+        if value is not None and value not in PRESETS:
+            known = ", ".join(sorted(PRESETS))
+            raise ValueError(f"unknown preset {value!r}; known presets: {known}")
+        return value
 
     @field_validator("themes")
     @classmethod
@@ -133,6 +164,16 @@ class Source(BaseModel):
         schedule_interval(value)
         return value
 
+    @field_validator("url_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"expected a regular expression: {exc}") from None
+        return value
+
     @field_validator("kind")
     @classmethod
     def _implemented(cls, value: str) -> str:
@@ -147,6 +188,8 @@ class Source(BaseModel):
         if self.kind == "html" and self.selectors is None:
             raise ValueError("selectors: kind 'html' needs a [source.selectors] table")
         if self.kind != "html" and self.selectors is not None:
+            if self.preset is not None:
+                raise ValueError(f"preset: only kind 'html' takes a preset, not {self.kind!r}")
             raise ValueError(f"selectors: only kind 'html' takes selectors, not {self.kind!r}")
         return self
 
@@ -194,11 +237,35 @@ class PublishConfig(BaseModel):
     language: str = "de"
 
 
+class NotifyConfig(BaseModel):
+    """The `[notify]` table: who hears when a source breaks and when it recovers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # POSTed as JSON ({"text": ..., "changes": [...]}: Slack/Mattermost-style hooks read text).
+    webhook: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    # The name of the environment variable holding the SMTP password, never the password.
+    smtp_password_env: str | None = None
+    mail_from: str | None = None
+    mail_to: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _mail_complete(self) -> NotifyConfig:
+        if self.smtp_host and not (self.mail_from and self.mail_to):
+            raise ValueError("smtp_host: mail needs mail_from and mail_to as well")
+        return self
+
+
 @dataclass(frozen=True)
 class SourcesConfig:
     sources: list[Source]
     crawl: CrawlSettings
     publish: PublishConfig = field(default_factory=PublishConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
 
     def get(self, source_id: str) -> Source:
         for source in self.sources:
@@ -260,8 +327,9 @@ def _describe(error: dict[str, Any], sources: list[Any]) -> str:
         ident = raw.get("id") if isinstance(raw, dict) else None
         who = f"source {ident!r}" if ident else f"source #{index + 1} (no id)"
         key = ".".join(str(part) for part in loc[2:])
-        if not key and message.startswith("selectors: "):
-            key, message = "selectors", message.removeprefix("selectors: ")
+        for field_name in ("selectors", "preset"):
+            if not key and message.startswith(f"{field_name}: "):
+                key, message = field_name, message.removeprefix(f"{field_name}: ")
         return f"{who}: key {key!r}: {message}" if key else f"{who}: {message}"
     key = ".".join(str(part) for part in loc)
     return f"key {key!r}: {message}"
@@ -273,6 +341,7 @@ class _File(BaseModel):
     source: list[Source] = Field(min_length=1)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     publish: PublishConfig = Field(default_factory=PublishConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
 
 def parse_sources(text: str, path: Path | str = "sources.toml") -> SourcesConfig:
@@ -297,7 +366,8 @@ def parse_sources(text: str, path: Path | str = "sources.toml") -> SourcesConfig
         seen.add(source.id)
     if duplicates:
         raise SourcesError(path, duplicates)
-    return SourcesConfig(sources=parsed.source, crawl=parsed.crawl, publish=parsed.publish)
+    return SourcesConfig(sources=parsed.source, crawl=parsed.crawl, publish=parsed.publish,
+                         notify=parsed.notify)
 
 
 def load_sources(path: Path | str) -> SourcesConfig:

@@ -98,13 +98,6 @@ def test_duplicate_ids_bad_licence_ags_and_schedule() -> None:
     assert any("key 'schedule'" in p for p in problems_of(GOOD.replace('"hourly"', '"sometimes"')))
 
 
-def test_kind_not_yet_supported_is_refused_clearly() -> None:
-    problems = problems_of(GOOD.replace('kind = "rss"', 'kind = "ical"'))
-    assert problems == [
-        "source 'flaeming365': key 'kind': kind 'ical' is not supported yet; "
-        "use one of rss, atom, jsonfeed, html"]
-
-
 def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
     assert problems_of("[[source]\nid=")[0].startswith("not valid TOML")
     with pytest.raises(SourcesError) as caught:
@@ -129,3 +122,46 @@ def test_sources_check_command(tmp_path: Path) -> None:
 def test_repository_sources_file_is_valid() -> None:
     config = load_sources(ROOT / "sources.toml")
     assert len(config.sources) >= 6
+
+
+PRESET_SOURCE = """
+[[source]]
+id = "amt-aktuelles"
+name = "Amt – Aktuelles"
+publisher = "Amt"
+url = "https://www.amt.example/aktuelles"
+kind = "{kind}"
+licence = "dl-by-de/2.0"
+{extra}
+"""
+
+
+def test_preset_replaces_the_selectors_table() -> None:
+    source = parse_sources(PRESET_SOURCE.format(kind="html", extra='preset = "typo3-news"')).get(
+        "amt-aktuelles")
+    assert source.preset == "typo3-news"
+    assert source.selectors.item == ".news-list-view .article, .news-list-view .news-list-item"
+    assert source.selectors.content == ".news-text-wrap"
+
+
+def test_partial_selectors_without_a_preset_name_the_missing_key() -> None:
+    text = PRESET_SOURCE.format(kind="html", extra='[source.selectors]\ntitle = "h3"')
+    assert problems_of(text) == ["source 'amt-aktuelles': key 'selectors.item': "
+                                 "required key is missing"]
+
+
+def test_preset_overrides_keep_unknown_keys_an_error() -> None:
+    text = PRESET_SOURCE.format(kind="html",
+                                extra='preset = "wordpress"\n[source.selectors]\nheadline = "h2"')
+    assert problems_of(text) == ["source 'amt-aktuelles': key 'selectors.headline': unknown key"]
+
+
+def test_preset_only_for_kind_html() -> None:
+    text = PRESET_SOURCE.format(kind="auto", extra='preset = "joomla-blog"')
+    assert problems_of(text) == ["source 'amt-aktuelles': key 'preset': "
+                                 "only kind 'html' takes a preset, not 'auto'"]
+
+
+def test_auto_needs_nothing_but_the_url() -> None:
+    source = parse_sources(PRESET_SOURCE.format(kind="auto", extra="")).get("amt-aktuelles")
+    assert (source.kind, source.selectors, source.preset) == ("auto", None, None)

@@ -1,0 +1,289 @@
+"""The iCalendar spider: RFC 5545 calendars read by icalendar, recurrences expanded in a window.
+
+Times are read as RFC 5545 says: with TZID in that zone (VTIMEZONE or the IANA name), "Z" in
+UTC, floating times (and X-WR-TIMEZONE calendars) in Europe/Berlin, where our sources are.
+DTEND is exclusive, so an all-day event's inclusive last day is the day before it.
+RRULE, RDATE, EXDATE and RECURRENCE-ID overrides are expanded by `recurring_ical_events`
+into one record per occurrence inside a bounded window around today.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime, timedelta
+from itertools import islice
+from typing import Any
+
+import icalendar
+import recurring_ical_events
+import scrapy
+import x_wr_timezone
+from scrapy.http import Response
+
+from spiders.base import SourceSpider
+from spiders.dates import BERLIN, to_berlin
+from spiders.extract import place_and_online
+from spiders.records import EventInfo, Location, Record
+from spiders.sources import Source
+from spiders.text import clean_text, sanitize_html
+from spiders.urls import canonical_url
+
+# The window of occurrences kept: recent past (so a just-finished event is not "gone" at
+# once) and a year ahead. Beyond that an endless RRULE would yield records for ever.
+WINDOW_BEFORE = timedelta(days=30)
+WINDOW_AFTER = timedelta(days=365)
+# A hard limit on occurrences per calendar, against FREQ=SECONDLY and the like.
+MAX_OCCURRENCES = 5000
+_STATUS = {"CANCELLED": "cancelled"}
+
+
+class NotACalendar(ValueError):
+    """The body is no iCalendar (RFC 5545) or jCal (RFC 7265) data we can read."""
+
+
+def records_from_ical(
+    body: bytes, source: Source, url: str, *, today: date | None = None
+) -> list[Record]:
+    """Return one event record per VEVENT occurrence between today−30 days and today+365 days.
+
+    A recurring event's occurrences are keyed `<UID>#<original start, ISO 8601>`, so a moved
+    occurrence (RECURRENCE-ID) keeps its key; a single event is keyed by its UID. `today`
+    defaults to the current date in Europe/Berlin. Raises NotACalendar for data that is no
+    calendar; a single broken event is skipped.
+    """
+    today = today or datetime.now(BERLIN).date()
+    calendars = _parse(body)
+    records: dict[str, Record] = {}
+    for calendar in calendars:
+        for component, recurring in _occurrences(calendar, today):
+            try:
+                record = _record(component, recurring, source, url)
+            except (ValueError, TypeError, AttributeError, KeyError):
+                continue  # one unreadable event (a broken date, a bad value) is skipped
+            if record is not None:
+                records.setdefault(record.key, record)
+    return list(records.values())
+
+
+def _parse(body: bytes) -> list[icalendar.Component]:
+    """Parse iCalendar text (or jCal JSON); UTF-8 as RFC 5545 says, windows-1252 as a fallback."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = body.decode("cp1252", "replace")
+    stripped = text.lstrip()
+    try:
+        if stripped.startswith("["):
+            # jCal (RFC 7265): the same calendar as JSON.
+            return [icalendar.Calendar.from_jcal(json.loads(stripped))]
+        if not stripped.upper().startswith("BEGIN:"):
+            raise NotACalendar("no BEGIN:VCALENDAR")
+        calendars = icalendar.Calendar.from_ical(text, multiple=True)
+    except NotACalendar:
+        raise
+    except Exception as exc:  # icalendar raises ValueError, KeyError, IndexError, TypeError…
+        raise NotACalendar(f"{type(exc).__name__}: {exc}") from None
+    if not calendars:
+        raise NotACalendar("no calendar in the data")
+    return list(calendars)
+
+
+def _occurrences(
+    calendar: icalendar.Component, today: date
+) -> Iterator[tuple[icalendar.Component, bool]]:
+    """Yield (occurrence, is part of a series) for every VEVENT occurrence in the window."""
+    # A broken X-WR-TIMEZONE: read the times as they stand.
+    with contextlib.suppress(Exception):
+        calendar = x_wr_timezone.to_standard(calendar)
+    series = {
+        str(event.get("UID"))
+        for event in calendar.walk("VEVENT")
+        if event.get("RRULE") or event.get("RDATE") or event.get("RECURRENCE-ID")
+    }
+    first, last = today - WINDOW_BEFORE, today + WINDOW_AFTER
+    horizon = datetime.combine(last, datetime.max.time(), tzinfo=BERLIN)
+    try:
+        query = recurring_ical_events.of(calendar, skip_bad_series=True)
+        for occurrence in islice(query.after(first), MAX_OCCURRENCES):
+            start = _start(occurrence)
+            if start is None:
+                continue
+            if _as_datetime(start) > horizon:
+                break  # `after` yields in order of start: the rest lies beyond the window
+            yield occurrence, str(occurrence.get("UID")) in series
+    except Exception:
+        # A calendar the expander cannot read (a broken RRULE, an unknown TZID) still has
+        # single events worth keeping: take the VEVENTs as they stand (duplicates of what
+        # was already yielded are dropped by key).
+        for event in calendar.walk("VEVENT"):
+            start = _start(event)
+            if start is not None and first <= _day(start) <= last:
+                yield event, str(event.get("UID")) in series
+
+
+def _start(component: icalendar.Component) -> date | datetime | None:
+    try:
+        value = component.decoded("DTSTART")
+    except Exception:  # missing or unreadable DTSTART
+        return None
+    return value if isinstance(value, date) else None
+
+
+def _as_datetime(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return to_berlin(value)
+    return datetime.combine(value, datetime.min.time(), tzinfo=BERLIN)
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _moment(value: date | datetime) -> date | datetime:
+    """A DATE stays a day; a DATE-TIME becomes Berlin time (floating ones are Berlin's)."""
+    return to_berlin(value) if isinstance(value, datetime) else value
+
+
+def _end(component: icalendar.Component, start: date | datetime) -> date | datetime | None:
+    """The inclusive end: DTEND or DTSTART+DURATION, an all-day event's last day."""
+    end: Any = None
+    try:
+        if component.get("DTEND") is not None:
+            end = component.decoded("DTEND")
+        elif component.get("DURATION") is not None:
+            end = start + component.decoded("DURATION")
+    except Exception:
+        end = None
+    if not isinstance(end, date):
+        return None
+    if not isinstance(start, datetime):
+        # DTEND of a DATE event is exclusive: 20240905–20240907 runs on the 5th and 6th.
+        last = _day(end) - timedelta(days=1)
+        return last if last > start else None
+    if not isinstance(end, datetime):
+        return None
+    end = to_berlin(end)
+    return end if end > to_berlin(start) else None
+
+
+def _text(component: icalendar.Component, name: str) -> str | None:
+    value = component.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return clean_text(str(value)) or None if value is not None else None
+
+
+def _organizer(component: icalendar.Component) -> str | None:
+    value = component.get("ORGANIZER")
+    if value is None:
+        return None
+    name = getattr(value, "params", {}).get("CN")
+    if name:
+        return clean_text(str(name)) or None
+    address = str(value)
+    return address.split(":", 1)[1] if address.lower().startswith("mailto:") else address or None
+
+
+def _categories(component: icalendar.Component) -> list[str]:
+    values = component.get("CATEGORIES")
+    tags: set[str] = set()
+    for value in values if isinstance(values, list) else [values] if values else []:
+        for category in getattr(value, "cats", [value]):
+            text = clean_text(str(category))
+            if text:
+                tags.add(text)
+    return sorted(tags)
+
+
+def _geo(component: icalendar.Component) -> tuple[float | None, float | None]:
+    geo = component.get("GEO")
+    try:
+        return float(geo.latitude), float(geo.longitude)
+    except (AttributeError, TypeError, ValueError):
+        return None, None
+
+
+def _record(
+    component: icalendar.Component, recurring: bool, source: Source, calendar_url: str
+) -> Record | None:
+    """One occurrence as an event record; None without a start or a title."""
+    raw_start = _start(component)
+    if raw_start is None:
+        return None
+    start = _moment(raw_start)
+    description = _text(component, "DESCRIPTION")
+    title = _text(component, "SUMMARY") or (description or "").split("\n", 1)[0][:120]
+    if not title:
+        return None
+    uid = _text(component, "UID") or "sha256:" + hashlib.sha256(
+        f"{title}\n{start.isoformat()}".encode()).hexdigest()
+    key = uid
+    if recurring:
+        original = component.get("RECURRENCE-ID")
+        moment = _moment(original.dt) if original is not None else start
+        key = f"{uid}#{moment.isoformat()}"
+    location, online, online_url = place_and_online(_text(component, "LOCATION"))
+    lat, lon = _geo(component)
+    if lat is not None and lon is not None:
+        location = (location or Location()).model_copy(update={"lat": lat, "lon": lon})
+    link = None
+    if component.get("URL"):
+        try:
+            link = canonical_url(str(component.get("URL")), calendar_url)
+        except ValueError:
+            link = None
+    html = _text(component, "X-ALT-DESC")
+    modified = _decoded(component, "LAST-MODIFIED")
+    created = _decoded(component, "CREATED")
+    status = str(component.get("STATUS") or "").upper()
+    return Record(
+        source_id=source.id,
+        key=key,
+        url=link,
+        title=title,
+        content_text=description,
+        content_html=sanitize_html(html, link or calendar_url) or None if html else None,
+        date_published=created,
+        date_modified=modified if modified != created else None,
+        tags=_categories(component),
+        kind="event",
+        event=EventInfo(
+            start=start,
+            end=_end(component, raw_start),
+            all_day=not isinstance(start, datetime),
+            online=online,
+            location=location,
+            status=_STATUS.get(status),  # type: ignore[arg-type]
+            organizer=_organizer(component),
+            online_url=online_url,
+        ),
+    )
+
+
+def _decoded(component: icalendar.Component, name: str) -> datetime | None:
+    """A UTC DATE-TIME property (CREATED, LAST-MODIFIED) in Berlin time, if readable."""
+    try:
+        value = component.decoded(name) if component.get(name) is not None else None
+    except Exception:
+        return None
+    return to_berlin(value) if isinstance(value, datetime) else None
+
+
+class IcalSpider(SourceSpider):
+    """Read one iCalendar feed; every event occurrence in the window becomes a record."""
+
+    async def start(self) -> AsyncIterator[Any]:
+        yield scrapy.Request(self.source.url, callback=self.parse, errback=self.on_entry_error)
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Record]:
+        if self.not_modified(response):
+            return
+        try:
+            records = records_from_ical(response.body, self.source, response.url)
+        except NotACalendar as exc:
+            self.fail(f"not a readable calendar at {response.url}: {exc}")
+            return
+        yield from records

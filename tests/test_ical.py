@@ -1,0 +1,148 @@
+"""iCalendar sources (RFC 5545): times, all-day ends, recurrences, status and places."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from flows.demo.server import SiteServer
+from spiders.crawl import crawl
+from spiders.ical import NotACalendar, records_from_ical
+from spiders.records import Record
+from spiders.sources import CrawlSettings, Source
+
+KINDS = Path(__file__).parent / "sites" / "kinds"
+CALENDAR = KINDS / "ical" / "veranstaltungen.ics"
+BERLIN = ZoneInfo("Europe/Berlin")
+FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
+                     contact="https://example.org/regiofeed-test")
+# The fixture's events lie in September 2024; this is the "today" of the window.
+TODAY = date(2024, 9, 1)
+
+
+def ical_source(url: str = "https://musterstadt.example/kalender.ics") -> Source:
+    return Source(id="test-ical", name="Musterstadt", publisher="Stadt Musterstadt", url=url,
+                  kind="ical", licence="dl-by-de/2.0")
+
+
+@pytest.fixture(scope="module")
+def records() -> dict[str, Record]:
+    found = records_from_ical(CALENDAR.read_bytes(), ical_source(), "https://x.example/k.ics",
+                              today=TODAY)
+    return {record.key: record for record in found}
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 9) -> datetime:
+    return datetime(2024, month, day, hour, minute, tzinfo=BERLIN)
+
+
+def test_tzid_event_keeps_its_facts(records: dict[str, Record]) -> None:
+    konferenz = records["konferenz-2024@musterstadt.example"]
+    assert konferenz.kind == "event"
+    assert konferenz.title == "Regionalkonferenz Smart Cities"
+    assert (konferenz.event.start, konferenz.event.end) == (at(5, 10), at(5, 17))
+    assert konferenz.event.all_day is False
+    assert konferenz.event.location.model_dump(exclude_none=True) == {
+        "name": "Kulturzentrum Bad Belzig", "street": "Weitzgrunder Str. 4",
+        "postal_code": "14806", "locality": "Bad Belzig", "lat": 52.1401, "lon": 12.5952}
+    assert konferenz.event.organizer == "Stadt Musterstadt"
+    assert konferenz.url == "https://musterstadt.example/veranstaltungen/konferenz/"
+    assert konferenz.tags == ["Digitales", "Smart City"]
+    assert konferenz.content_text == (
+        "Dörfer, Daten, Daseinsvorsorge: die 16. Regionalkonferenz.\nAnmeldung bis 30. August.")
+    assert konferenz.date_modified == datetime(2024, 8, 2, 10, 0, tzinfo=BERLIN)
+
+
+def test_utc_and_floating_times_are_berlin_times(records: dict[str, Record]) -> None:
+    sprechstunde = records["sprechstunde-2024-09-10@musterstadt.example"]
+    assert (sprechstunde.event.start, sprechstunde.event.end) == (at(10, 16), at(10, 18))
+    assert sprechstunde.event.start.utcoffset().total_seconds() == 7200
+    # Floating (no TZID, no Z) means local time where the source is; DURATION gives the end.
+    lesung = records["lesung-2024@musterstadt.example"]
+    assert (lesung.event.start, lesung.event.end) == (at(12, 19), at(12, 20, 30))
+
+
+def test_all_day_end_is_the_inclusive_last_day(records: dict[str, Record]) -> None:
+    stadtfest = records["stadtfest-2024@musterstadt.example"]
+    assert stadtfest.event.all_day is True
+    # DTEND;VALUE=DATE:20240916 is exclusive: the fest runs 13 to 15 September.
+    assert (stadtfest.event.start, stadtfest.event.end) == (date(2024, 9, 13), date(2024, 9, 15))
+    flohmarkt = records["flohmarkt-2024@musterstadt.example"]
+    assert (flohmarkt.event.start, flohmarkt.event.end, flohmarkt.event.all_day) == (
+        date(2024, 9, 21), None, True)
+    laterne = records["laternenumzug-2024@musterstadt.example"]
+    assert (laterne.event.start, laterne.event.end) == (at(11, 17, month=11), None)
+
+
+def test_recurrences_are_expanded_with_exdate_rdate_and_overrides(
+    records: dict[str, Record],
+) -> None:
+    repair = sorted((r for r in records.values() if r.key.startswith("repair-cafe@")),
+                    key=lambda r: r.event.start)
+    starts = [r.event.start for r in repair[:5]]
+    # Weekly on Wednesdays from 4 Sep, plus RDATE 7 Sep, without EXDATE 18 Sep; the
+    # 11 Sep occurrence moved to Thursday 12 Sep by its RECURRENCE-ID override.
+    assert starts == [at(4, 16), at(7, 10), at(12, 16), at(25, 16), at(2, 16, month=10)]
+    moved = repair[2]
+    assert moved.title == "Repair-Café (diesmal am Donnerstag)"
+    # The key names the original occurrence, so a moved date is a change, not a new event.
+    assert moved.key == "repair-cafe@musterstadt.example#2024-09-11T16:00:00+02:00"
+    assert repair[1].event.end == at(7, 12)  # an RDATE takes the series' duration
+    assert len({r.key for r in repair}) == len(repair)
+
+
+def test_window_is_bounded_around_today(records: dict[str, Record]) -> None:
+    assert "neujahrsempfang-2023@musterstadt.example" not in records  # long past
+    repair = [r for r in records.values() if r.key.startswith("repair-cafe@")]
+    last = max(r.event.start for r in repair)
+    assert date(2025, 8, 1) < last.date() <= date(2025, 9, 1)  # a year ahead, no more
+    later = records_from_ical(CALENDAR.read_bytes(), ical_source(), "https://x.example/k.ics",
+                              today=date(2030, 1, 1))
+    assert {r.title for r in later} == {"Repair-Café"}  # only the open-ended series is left
+
+
+def test_status_and_online_places(records: dict[str, Record]) -> None:
+    assert records["konzert-2024@musterstadt.example"].event.status == "cancelled"
+    assert records["konferenz-2024@musterstadt.example"].event.status is None
+    webinar = records["webinar-2024@musterstadt.example"].event
+    assert (webinar.online, webinar.online_url, webinar.location) == (
+        True, "https://meet.example.org/buergerhaushalt", None)
+    hybrid = records["einwohnerversammlung-2024@musterstadt.example"].event
+    assert hybrid.online is True
+    assert hybrid.location.locality == "Musterstadt"
+    assert hybrid.location.street == "Marktplatz 1"
+
+
+def test_what_is_no_calendar_is_a_typed_error() -> None:
+    with pytest.raises(NotACalendar):
+        records_from_ical(b"<html>kein Kalender</html>", ical_source(), "https://x.example/")
+    with pytest.raises(NotACalendar):
+        records_from_ical(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nX\r\n", ical_source(),
+                          "https://x.example/")
+
+
+def test_windows_1252_calendar_is_read_without_mojibake() -> None:
+    body = CALENDAR.read_bytes().decode("utf-8").encode("cp1252")
+    found = records_from_ical(body, ical_source(), "https://x.example/k.ics", today=TODAY)
+    titles = {r.title for r in found}
+    assert "Bürgersprechstunde im Rathaus" in titles
+
+
+def test_ical_crawl_reads_the_calendar(serve_site) -> None:
+    server: SiteServer = serve_site(KINDS)
+    result = crawl(ical_source(server.url("/ical/veranstaltungen.ics")), FAST)
+    assert result.ok, result.error
+    # The real today: only the open-ended weekly series is always inside the window.
+    repair = [r for r in result.records if r.key.startswith("repair-cafe@")]
+    assert 45 <= len(repair) <= 60
+    assert all(r.kind == "event" and r.event.start.weekday() == 2 for r in repair)
+
+
+def test_ical_crawl_of_no_calendar_fails_the_source(serve_site) -> None:
+    server: SiteServer = serve_site(KINDS)
+    result = crawl(ical_source(server.url("/ical/kein-kalender.ics")), FAST)
+    assert not result.ok
+    assert "not a readable calendar" in result.error
