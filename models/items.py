@@ -1,4 +1,20 @@
-"""Build the item object of DESIGN.md (JSON Feed 1.1 item with `_regiofeed`) from stored rows."""
+"""Build the item object of DESIGN.md (JSON Feed 1.1 item with `_regiofeed`) from stored rows.
+
+Which record speaks for an item (precedence, first rule that tells them apart wins):
+
+1. the original: a record another record of the item links to ("Quelle: …", its teaser's
+   link, `original_url`) — the copy points at it;
+2. the earliest published: `date_published` (a date-only value counts as that day's start),
+   a record without one after every record with one;
+3. the most complete: longer text, summary, image, tags, event end, place details
+   (models.similarity.completeness);
+4. the first seen by us, then the lowest record id (stable between runs).
+
+The item takes every field from that record; a field it lacks (summary, image, tags, author,
+the event's end or place) comes from the next record in this order that has it. `url` is the
+first record's, `also_at` every other record's URL, `sources` every source (in this order),
+`_regiofeed.merged_from` the ids of items merged into this one, so consumers can follow them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +23,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from models.similarity import completeness, parse_when, source_links
 from models.tables import ItemRow, RecordRow, SourceRow
 from spiders.sources import LICENCE_BASE
 
@@ -65,22 +82,83 @@ def _event(data: dict[str, Any]) -> dict[str, Any] | None:
     })
 
 
-def item_object(item: ItemRow, records: list[RecordRow], sources: dict[str, SourceRow]) -> dict:
-    """Return the item object for `item`, its fields taken from its first record."""
-    ordered = sorted(records, key=lambda r: (r.first_seen, r.id or 0))
+def _published_key(record: RecordRow) -> float:
+    value = parse_when(record.data.get("date_published"))
+    if value is None:
+        return float("inf")
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return datetime(value.year, value.month, value.day, tzinfo=BERLIN).timestamp()
+
+
+def rank_records(records: list[RecordRow]) -> list[tuple[RecordRow, str]]:
+    """Order an item's records by the precedence of the module docstring, each with why."""
+    linked: set[str] = set()
+    if len(records) > 1:
+        for record in records:
+            linked.update(url for url, _ in source_links(record.data)
+                          if url != record.data.get("url"))
+
+    def key(r: RecordRow) -> tuple:
+        return (r.data.get("url") not in linked, _published_key(r), -completeness(r.data),
+                r.first_seen, r.id or 0)
+
+    ordered = sorted(records, key=key)
+    result = []
+    for n, record in enumerate(ordered):
+        if len(ordered) == 1:
+            why = "only record"
+        elif record.data.get("url") in linked:
+            why = "the original: another record links to it"
+        elif n == 0:
+            why = ("published first" if _published_key(record) < _published_key(ordered[1])
+                   else "most complete" if completeness(record.data) > completeness(
+                       ordered[1].data) else "seen first")
+        else:
+            why = (f"published {record.data.get('date_published') or 'without a date'}, "
+                   f"completeness {completeness(record.data)}")
+        result.append((record, why))
+    return result
+
+
+def _fill(first: dict[str, Any], others: list[dict[str, Any]], keys: tuple[str, ...]) -> dict:
+    """Take each of `keys` from the first mapping that has a value for it."""
+    merged = dict(first)
+    for key in keys:
+        if not merged.get(key):
+            merged[key] = next((o[key] for o in others if o.get(key)), merged.get(key))
+    return merged
+
+
+def item_object(item: ItemRow, records: list[RecordRow], sources: dict[str, SourceRow],
+                merged_from: list[str] | None = None) -> dict:
+    """Return the item object for `item`, its fields taken by the precedence above."""
+    ordered = [r for r, _ in rank_records(records)]
     primary = ordered[0]
-    data = primary.data
+    rest = [r.data for r in ordered[1:]]
+    data = _fill(primary.data, rest, ("summary", "image", "tags", "author", "content_text",
+                                      "content_html"))
+    if data.get("event"):
+        same_kind = [d["event"] for d in rest if d.get("event")]
+        data["event"] = _fill(data["event"], same_kind, ("end", "location", "organizer",
+                                                         "offers", "online_url"))
     source = sources[primary.source_id]
-    also_at = [r.data["url"] for r in ordered[1:] if r.data.get("url")]
+    also_at: list[str] = []
+    for r in ordered[1:]:
+        url = r.data.get("url")
+        if url and url != data.get("url") and url not in also_at:
+            also_at.append(url)
     authors = [{"name": data["author"]}] if data.get("author") else None
+    modified = [m for m in (_date_modified(r) for r in ordered) if m]
     extension = _compact({
         "kind": data.get("kind", "news"),
-        "sources": sorted({r.source_id for r in ordered}, key=[r.source_id for r in ordered].index),
+        "sources": list(dict.fromkeys(r.source_id for r in ordered)),
         "publisher": source.publisher,
         "municipality": source.municipality,
-        "also_at": [u for u in also_at if u != data.get("url")],
+        "also_at": also_at,
         "licence": LICENCE_BASE + source.licence,
         "event": _event(data),
+        "merged_from": sorted(merged_from or []),
     })
     return _compact({
         "id": item.id,
@@ -91,8 +169,16 @@ def item_object(item: ItemRow, records: list[RecordRow], sources: dict[str, Sour
         "summary": data.get("summary"),
         "image": data.get("image"),
         "date_published": data.get("date_published") or _iso(primary.first_seen),
-        "date_modified": _date_modified(primary),
+        "date_modified": max(modified, key=_instant) if modified else None,
         "tags": data.get("tags"),
         "authors": authors,
         "_regiofeed": extension,
     })
+
+
+def _instant(value: str) -> float:
+    parsed = parse_when(value)
+    if isinstance(parsed, datetime):
+        return parsed.timestamp()
+    assert parsed is not None
+    return datetime(parsed.year, parsed.month, parsed.day, tzinfo=BERLIN).timestamp()

@@ -14,14 +14,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, text
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, or_, text
+from sqlalchemy import select as core_select
+from sqlalchemy import update as core_update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
-from models.items import item_id_for, item_object
+from models.dedupe import Matcher, chunks, write_index
+from models.health import source_health
+from models.items import item_id_for, item_object, rank_records
 from models.migrate import upgrade
+from models.similarity import features
 from models.tables import (
     HttpValidatorRow,
+    ItemDecisionRow,
     ItemRow,
     RecordRow,
     RevisionRow,
@@ -31,7 +37,17 @@ from models.tables import (
     utcnow,
 )
 from spiders.crawl import CrawlResult
+from spiders.records import Record
 from spiders.sources import Source
+
+ITEM = ItemRow.__table__
+RECORD = RecordRow.__table__
+REVISION = RevisionRow.__table__
+DECISION = ItemDecisionRow.__table__
+
+
+class ItemError(ValueError):
+    """An operator's item command cannot be done (unknown id, record not in the item, …)."""
 
 DEFAULT_DB = "sqlite:///data/regiofeed.db"
 _MEMORY_LOCKS: dict[str, threading.Lock] = {}
@@ -187,10 +203,16 @@ class Store:
     ) -> SourceRunSummary:
         """Store one source's crawl in one transaction: new records, revisions, gone marks.
 
-        A failed crawl, or one that found nothing, changes no record: its last good items stay.
+        New records join the item dedupe finds for them (models.dedupe) or make their own;
+        changed records are re-indexed. A failed crawl, or one that found nothing, changes no
+        record: its last good items stay. Nor does a crawl that saw none of the source's live
+        records mark any of them: it leaves a "suspicious" warning for health.json instead.
         """
         now = utcnow()
         new = changed = unchanged = gone = 0
+        pending: list[tuple[str, Record, dict[str, Any], str]] = []
+        changed_rows: list[RecordRow] = []
+        warnings = list(result.warnings)
         with self.lock("store"), Session(self.engine) as session:
             existing = {
                 row.key_hash: row
@@ -217,20 +239,7 @@ class Store:
                 content_hash = record.content_hash()
                 row = existing.get(key_hash)
                 if row is None:
-                    item_id = item_id_for(record.source_id, record.key)
-                    item = session.get(ItemRow, item_id) or ItemRow(
-                        id=item_id, kind=record.kind, created_at=now, changed_at=now
-                    )
-                    session.add(item)
-                    row = RecordRow(
-                        source_id=record.source_id, key=record.key, key_hash=key_hash,
-                        item_id=item_id, content_hash=content_hash, data=data, revision=1,
-                        first_seen=now, last_seen=now, changed_at=now,
-                    )
-                    session.add(row)
-                    session.flush()
-                    session.add(RevisionRow(record_id=row.id, number=1, content_hash=content_hash,
-                                            data=data, fetched_at=now, run_id=run_id))
+                    pending.append((key_hash, record, data, content_hash))
                     new += 1
                     continue
                 if row.content_hash != content_hash:
@@ -247,6 +256,7 @@ class Store:
                         item.kind = record.kind
                         session.add(item)
                     changed += 1
+                    changed_rows.append(row)
                 else:
                     unchanged += 1
                 row.last_seen = now
@@ -255,9 +265,16 @@ class Store:
                     row.gone_at = None
                     self._set_item_gone(session, row.item_id, None)
                 session.add(row)
+            session.flush()
+            self._add_new(session, run_id, result.source_id, pending, now)
             # Only a crawl that found something can say what is missing; an empty result is a
-            # broken source, not the end of all its items.
-            if seen and not result.not_modified:
+            # broken source, not the end of all its items. Nor is one that saw none of the
+            # records it showed before (new URLs, a redesign, the wrong page): keep them.
+            live = [h for h, row in existing.items() if row.gone_at is None]
+            if seen and live and not any(h in seen for h in live) and not result.not_modified:
+                warnings.append(f"suspicious: none of the {len(live)} known records seen; "
+                                "none marked gone")
+            elif seen and not result.not_modified:
                 for key_hash, row in existing.items():
                     if key_hash in seen or row.gone_at is not None:
                         continue
@@ -271,7 +288,7 @@ class Store:
                         self._set_item_gone(session, row.item_id, now)
             session.add(SourceRunRow(
                 run_id=run_id, source_id=result.source_id, started_at=started_at,
-                finished_at=now, ok=result.ok, error=result.error, warnings=result.warnings,
+                finished_at=now, ok=result.ok, error=result.error, warnings=warnings,
                 statuses=result.statuses, pages=result.pages, bytes=result.bytes,
                 not_modified=result.not_modified,
                 records_seen=len(seen) if result.ok else 0, new=new, changed=changed,
@@ -279,9 +296,221 @@ class Store:
             ))
             if result.ok:
                 self._save_validators(session, result)
+            session.flush()
+            self._reindex_changed(session, result.source_id, changed_rows, now)
             session.commit()
         return SourceRunSummary(result.source_id, result.ok, len(seen) if result.ok else 0, new,
                                 changed, unchanged, gone, result.error)
+
+    def _add_new(self, session: Session, run_id: str, source_id: str,
+                 pending: list[tuple[str, Record, dict[str, Any], str]], now: datetime) -> None:
+        """Insert new records in bulk, each into the item dedupe finds, or a new item."""
+        if not pending:
+            return
+        conn = session.connection()
+        batch = [features(data, now) for _, _, data, _ in pending]
+        matches = Matcher(conn).match(source_id, batch)
+        own_ids = sorted({item_id_for(source_id, rec.key) for _, rec, _, _ in pending})
+        known: dict[str, str | None] = {}
+        for part in chunks(own_ids):
+            for row in conn.execute(core_select(ITEM.c.id, ITEM.c.merged_into)
+                                    .where(ITEM.c.id.in_(part))):
+                known[row.id] = row.merged_into
+        new_items: list[dict[str, Any]] = []
+        touched: set[str] = set()
+        records: list[dict[str, Any]] = []
+        for (key_hash, record, data, content_hash), match in zip(pending, matches, strict=True):
+            item_id, rule, note = match.item_id, match.rule, match.note
+            if item_id is None:
+                item_id = item_id_for(source_id, record.key)
+                if item_id in known:
+                    # The item this record once made (or its survivor) keeps its id.
+                    item_id = known[item_id] or item_id
+                    rule, note = "earlier item", "the item this record made before"
+                    touched.add(item_id)
+                else:
+                    known[item_id] = None
+                    new_items.append({"id": item_id, "kind": record.kind, "created_at": now,
+                                      "changed_at": now, "gone_at": None,
+                                      "merged_into": None})
+            else:
+                touched.add(item_id)
+            records.append({
+                "source_id": source_id, "key": record.key, "key_hash": key_hash,
+                "item_id": item_id, "content_hash": content_hash, "data": data,
+                "revision": 1, "first_seen": now, "last_seen": now, "changed_at": now,
+                "missing_runs": 0, "gone_at": None, "join_rule": rule, "join_note": note or None,
+            })
+        if new_items:
+            conn.execute(insert(ITEM), new_items)
+        if touched:
+            conn.execute(core_update(ITEM).where(ITEM.c.id == bindparam("item"))
+                         .values(changed_at=now, gone_at=None),
+                         [{"item": i} for i in sorted(touched)])
+        ids = conn.execute(insert(RECORD).returning(RECORD.c.id, sort_by_parameter_order=True),
+                           records).scalars().all()
+        conn.execute(insert(REVISION), [
+            {"record_id": rid, "number": 1, "content_hash": rec["content_hash"],
+             "data": rec["data"], "fetched_at": now, "run_id": run_id}
+            for rid, rec in zip(ids, records, strict=True)])
+        write_index(conn, zip(ids, batch, strict=True))
+
+    def _reindex_changed(self, session: Session, source_id: str, rows: list[RecordRow],
+                         now: datetime) -> None:
+        """Refresh the index of changed records; one alone in its item may now join another.
+
+        A record an operator split out is left where it is.
+        """
+        if not rows:
+            return
+        conn = session.connection()
+        batch = [features(row.data, row.first_seen) for row in rows]
+        write_index(conn, [(row.id, f) for row, f in zip(rows, batch, strict=True)
+                           if row.id is not None], replace=True)
+        sizes = dict(conn.execute(
+            core_select(RECORD.c.item_id, func.count()).where(
+                RECORD.c.item_id.in_(sorted({r.item_id for r in rows})))
+            .group_by(RECORD.c.item_id)).all())
+        split = set(conn.execute(core_select(DECISION.c.record_id).where(
+            DECISION.c.action == "split")).scalars())
+        alone = [(row, f) for row, f in zip(rows, batch, strict=True)
+                 if sizes.get(row.item_id) == 1 and row.id not in split]
+        if not alone:
+            return
+        matches = Matcher(conn).match(source_id, [f for _, f in alone],
+                                      [row.id for row, _ in alone])
+        for (row, _), match in zip(alone, matches, strict=True):
+            if match.item_id is not None and match.item_id != row.item_id:
+                self._merge(conn, row.item_id, match.item_id, now, manual=False,
+                            note=f"record {row.id} changed: {match.rule}; {match.note}")
+
+    @staticmethod
+    def _resolve(conn: Connection, item_id: str) -> str | None:
+        for _ in range(20):
+            row = conn.execute(core_select(ITEM.c.merged_into).where(ITEM.c.id == item_id)).first()
+            if row is None:
+                return None
+            if row.merged_into is None:
+                return item_id
+            item_id = row.merged_into
+        return item_id
+
+    @staticmethod
+    def _refresh_gone(conn: Connection, item_id: str, now: datetime) -> None:
+        alive = conn.execute(core_select(func.count()).select_from(RECORD).where(
+            RECORD.c.item_id == item_id, RECORD.c.gone_at.is_(None))).scalar_one()
+        conn.execute(core_update(ITEM).where(ITEM.c.id == item_id)
+                     .values(changed_at=now, gone_at=None if alive else now))
+
+    def _merge(self, conn: Connection, a: str, b: str, now: datetime, *, manual: bool,
+               note: str | None) -> str:
+        """Merge items a and b: the older id survives, the other points to it (and so do the
+        ids it had absorbed). Return the survivor's id."""
+        rows = list(conn.execute(core_select(ITEM.c.id, ITEM.c.created_at)
+                                 .where(ITEM.c.id.in_([a, b]))))
+        survivor, absorbed = (r.id for r in sorted(rows, key=lambda r: (r.created_at, r.id)))
+        conn.execute(core_update(RECORD).where(RECORD.c.item_id == absorbed)
+                     .values(item_id=survivor))
+        conn.execute(core_update(ITEM).where(or_(ITEM.c.id == absorbed,
+                                                 ITEM.c.merged_into == absorbed))
+                     .values(merged_into=survivor, changed_at=now))
+        self._refresh_gone(conn, survivor, now)
+        conn.execute(insert(DECISION).values(
+            action="merge" if manual else "auto-merge", item_id=survivor,
+            other_item_id=absorbed, created_at=now, note=note))
+        return survivor
+
+    # -- operator decisions ---------------------------------------------------------------------
+
+    def resolve_item(self, item_id: str) -> str | None:
+        """Return the id an item is published under now: itself, or the item it merged into."""
+        with self.engine.connect() as conn:
+            return self._resolve(conn, item_id)
+
+    def merge_items(self, a: str, b: str, note: str | None = None) -> str:
+        """Merge two items for good (an operator's decision); return the surviving (older) id.
+
+        Raises ItemError for an unknown id or when both are already one item.
+        """
+        now = utcnow()
+        with self.lock("store"), self.engine.begin() as conn:
+            first, second = self._resolve(conn, a), self._resolve(conn, b)
+            if first is None or second is None:
+                raise ItemError(f"no such item: {a if first is None else b}")
+            if first == second:
+                raise ItemError(f"{a} and {b} are already one item: {first}")
+            return self._merge(conn, first, second, now, manual=True, note=note)
+
+    def split_record(self, item_id: str, record_id: int, note: str | None = None) -> str:
+        """Take a record out of an item into an item of its own, for good; return its new id.
+
+        The item keeps its id and its other records; the record never rejoins it
+        automatically. Raises ItemError when the record is not in the item or is its only one.
+        """
+        now = utcnow()
+        with self.lock("store"), self.engine.begin() as conn:
+            current = self._resolve(conn, item_id)
+            if current is None:
+                raise ItemError(f"no such item: {item_id}")
+            row = conn.execute(core_select(RECORD.c.id, RECORD.c.item_id, RECORD.c.source_id,
+                                           RECORD.c.key, RECORD.c.data)
+                               .where(RECORD.c.id == record_id)).first()
+            if row is None or row.item_id != current:
+                raise ItemError(f"record {record_id} is not in item {current}")
+            count = conn.execute(core_select(func.count()).select_from(RECORD).where(
+                RECORD.c.item_id == current)).scalar_one()
+            if count < 2:
+                raise ItemError(f"record {record_id} is the only record of item {current}")
+            new_id = item_id_for(row.source_id, f"{row.key}\nsplit from {current}")
+            for attempt in range(1, 100):
+                if conn.execute(core_select(ITEM.c.id).where(ITEM.c.id == new_id)).first() is None:
+                    break
+                new_id = item_id_for(row.source_id, f"{row.key}\nsplit from {current} {attempt}")
+            conn.execute(insert(ITEM).values(id=new_id, kind=row.data.get("kind", "news"),
+                                             created_at=now, changed_at=now))
+            conn.execute(core_update(RECORD).where(RECORD.c.id == record_id).values(
+                item_id=new_id, join_rule="split by operator",
+                join_note=f"split out of {current}" + (f": {note}" if note else "")))
+            self._refresh_gone(conn, new_id, now)
+            self._refresh_gone(conn, current, now)
+            conn.execute(insert(DECISION).values(action="split", item_id=current,
+                                                 other_item_id=new_id, record_id=record_id,
+                                                 created_at=now, note=note))
+            return new_id
+
+    def explain_item(self, item_id: str) -> dict[str, Any] | None:
+        """Return an item with its records, why each is in it and which one gives the fields."""
+        with Session(self.engine) as session:
+            current = self._resolve(session.connection(), item_id)
+            if current is None:
+                return None
+            item = session.get(ItemRow, current)
+            assert item is not None
+            records = list(session.exec(select(RecordRow).where(RecordRow.item_id == current)))
+            sources = {row.id: row for row in session.exec(select(SourceRow))}
+            merged_from = sorted(session.exec(select(ItemRow.id).where(
+                ItemRow.merged_into == current)))
+            decisions = list(session.exec(select(ItemDecisionRow).where(or_(
+                ItemDecisionRow.item_id == current,
+                col(ItemDecisionRow.other_item_id) == current)).order_by(
+                    col(ItemDecisionRow.id))))
+        ranked = rank_records(records)
+        return {
+            "id": current,
+            "asked": item_id,
+            "gone": item.gone_at is not None,
+            "merged_from": merged_from,
+            "object": item_object(item, records, sources, merged_from) if records else None,
+            "records": [{
+                "record_id": r.id, "source_id": r.source_id, "url": r.data.get("url"),
+                "title": r.data.get("title"), "rank": n + 1, "why_rank": why,
+                "join_rule": r.join_rule or "new item", "join_note": r.join_note,
+                "gone": r.gone_at is not None,
+            } for n, (r, why) in enumerate(ranked)],
+            "decisions": [{"action": d.action, "item_id": d.item_id, "other": d.other_item_id,
+                           "record_id": d.record_id, "at": d.created_at.isoformat(),
+                           "note": d.note} for d in decisions],
+        }
 
     @staticmethod
     def _save_validators(session: Session, result: CrawlResult) -> None:
@@ -335,15 +564,20 @@ class Store:
         """Return the item objects of every current item (all items with include_gone)."""
         with Session(self.engine) as session:
             sources = {row.id: row for row in session.exec(select(SourceRow))}
-            query = select(ItemRow)
+            query = select(ItemRow).where(col(ItemRow.merged_into).is_(None))
             if not include_gone:
                 query = query.where(col(ItemRow.gone_at).is_(None))
             items = list(session.exec(query))
+            absorbed: dict[str, list[str]] = defaultdict(list)
+            for old, into in session.exec(select(ItemRow.id, ItemRow.merged_into).where(
+                    col(ItemRow.merged_into).is_not(None))):
+                absorbed[into].append(old)
             by_item: dict[str, list[RecordRow]] = defaultdict(list)
             for record in session.exec(select(RecordRow).where(col(RecordRow.gone_at).is_(None))
                                        if not include_gone else select(RecordRow)):
                 by_item[record.item_id].append(record)
-        return [item_object(item, by_item[item.id], sources) for item in items if by_item[item.id]]
+        return [item_object(item, by_item[item.id], sources, sorted(absorbed.get(item.id, [])))
+                for item in items if by_item[item.id]]
 
     def revisions(self, source_id: str, key: str) -> list[RevisionRow]:
         """Every revision of one record, oldest first."""
@@ -364,32 +598,9 @@ class Store:
             }
 
     def health(self, source_ids: list[str]) -> dict[str, Any]:
-        """Per source: last attempt, last success, what the last run found, and current items."""
-        report: dict[str, Any] = {}
+        """Per source: the health ledger entry (see models/health.py)."""
         with Session(self.engine) as session:
-            for source_id in source_ids:
-                runs = session.exec(
-                    select(SourceRunRow).where(SourceRunRow.source_id == source_id)
-                    .order_by(col(SourceRunRow.started_at).desc(), col(SourceRunRow.id).desc())
-                    .limit(1)
-                ).first()
-                success = session.exec(
-                    select(SourceRunRow).where(SourceRunRow.source_id == source_id,
-                                               col(SourceRunRow.ok).is_(True))
-                    .order_by(col(SourceRunRow.started_at).desc()).limit(1)
-                ).first()
-                changed = session.exec(
-                    select(SourceRunRow).where(
-                        SourceRunRow.source_id == source_id,
-                        (SourceRunRow.new + SourceRunRow.changed + SourceRunRow.gone) > 0)
-                    .order_by(col(SourceRunRow.started_at).desc()).limit(1)
-                ).first()
-                current = session.exec(
-                    select(func.count()).select_from(RecordRow).where(
-                        RecordRow.source_id == source_id, col(RecordRow.gone_at).is_(None))
-                ).one()
-                report[source_id] = _health_entry(runs, success, changed, current)
-        return report
+            return {source_id: source_health(session, source_id) for source_id in source_ids}
 
 
 def _aware(value: datetime) -> datetime:
@@ -397,38 +608,3 @@ def _aware(value: datetime) -> datetime:
     from datetime import UTC
 
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _health_entry(
-    last: SourceRunRow | None,
-    success: SourceRunRow | None,
-    changed: SourceRunRow | None,
-    items: int,
-) -> dict:
-    if last is None:
-        return {"status": "never", "items": items}
-    status = "ok" if last.ok else "failed"
-    if last.ok and last.records_seen == 0:
-        # A source that answers but yields nothing is broken in a way the site won't tell us.
-        status = "empty"
-    entry = {
-        "status": status,
-        "last_attempt": last.started_at.isoformat(),
-        "last_success": success.finished_at.isoformat() if success else None,
-        # The last run that found something new, changed or gone.
-        "last_change": changed.finished_at.isoformat() if changed else None,
-        "items": items,
-        "records_seen": last.records_seen,
-        "new": last.new,
-        "changed": last.changed,
-        "unchanged": last.unchanged,
-        "gone": last.gone,
-        "pages": last.pages,
-        "bytes": last.bytes,
-        "http_statuses": last.statuses,
-        "not_modified": last.not_modified,
-        "duration_s": last.duration_s,
-        "error": last.error,
-        "warnings": last.warnings,
-    }
-    return {k: v for k, v in entry.items() if v is not None and v != []}

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -65,6 +75,8 @@ class ItemRow(SQLModel, table=True):
     # When any of its records last changed (observed), for ordering and date_modified.
     changed_at: datetime = _ts(index=True)
     gone_at: datetime | None = _ts(nullable=True)
+    # Set when a merge absorbed this item: the surviving item's id, for consumers to follow.
+    merged_into: str | None = Field(default=None, max_length=40, index=True)
 
 
 class RecordRow(SQLModel, table=True):
@@ -88,6 +100,10 @@ class RecordRow(SQLModel, table=True):
     # Successful runs in a row that did not find the record; gone after two.
     missing_runs: int = 0
     gone_at: datetime | None = _ts(nullable=True)
+    # Why the record is in its item: the rule that joined it ("new item", "same url", …) and
+    # what it was compared with, for `regiofeed items show`.
+    join_rule: str | None = Field(default=None, max_length=60)
+    join_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class RevisionRow(SQLModel, table=True):
@@ -153,3 +169,62 @@ class SourceRunRow(SQLModel, table=True):
     unchanged: int = 0
     gone: int = 0
     duration_s: float = 0.0
+
+
+class RecordIndexRow(SQLModel, table=True):
+    """Dedupe index: the comparable facts of a record, blocked by day (events) and URL."""
+
+    __tablename__ = "record_index"
+    __table_args__ = (Index("ix_record_index_kind_day", "kind", "day", "start_min"),)
+
+    record_id: int = Field(foreign_key="record.id", primary_key=True)
+    kind: str = Field(max_length=10)
+    # Local calendar day (date.toordinal, Europe/Berlin): event start, or news publication.
+    day: int
+    end_day: int | None = None
+    # Minutes since the epoch of a timed event's start; None for all-day events and news.
+    start_min: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    url_hash: str | None = Field(default=None, max_length=64, index=True)
+    postal_code: str | None = Field(default=None, max_length=10)
+    locality: str | None = Field(default=None, max_length=100)
+    place: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    street: str | None = Field(default=None, max_length=200)
+    online: bool = False
+    # News: the packed MinHash signature, to pre-judge candidates without reading their text.
+    signature: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class RecordBandRow(SQLModel, table=True):
+    """Dedupe index for news: MinHash band and title-stem keys of a record, with its day."""
+
+    __tablename__ = "record_band"
+
+    key: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    day: int = Field(primary_key=True)
+    record_id: int = Field(foreign_key="record.id", primary_key=True)
+
+
+class RecordLinkRow(SQLModel, table=True):
+    """A link from a record to what may be its original ("Quelle: …", a teaser's link)."""
+
+    __tablename__ = "record_link"
+
+    url_hash: str = Field(max_length=64, primary_key=True)
+    record_id: int = Field(foreign_key="record.id", primary_key=True, index=True)
+    # Named or introduced as the source; an unlabelled link needs similar content too.
+    labelled: bool = False
+
+
+class ItemDecisionRow(SQLModel, table=True):
+    """An operator's decision (merge two items, split a record out); applied on every run."""
+
+    __tablename__ = "item_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action: str = Field(max_length=10)
+    item_id: str = Field(max_length=40, index=True)
+    other_item_id: str | None = Field(default=None, max_length=40)
+    record_id: int | None = Field(default=None, index=True)
+    created_at: datetime = _ts()
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
