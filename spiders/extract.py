@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import trafilatura
 
@@ -208,6 +209,23 @@ def main_content(html: str, url: str, selector_html: str | None = None) -> tuple
     return sanitize_html(body, url), html_to_text(body)
 
 
+def original_of(html: str, url: str) -> str | None:
+    """The original a page says it copies: a rel=canonical link to another site, else None.
+
+    >>> original_of('<link rel="canonical" href="https://kreis.example/a">', "https://dorf.example/b")
+    'https://kreis.example/a'
+    >>> original_of('<link rel="canonical" href="/b">', "https://dorf.example/b") is None
+    True
+    """
+    from parsel import Selector
+
+    href = Selector(text=html).css("link[rel~=canonical]::attr(href)").get()
+    canonical = _safe_url(href, url)
+    if not canonical or urlsplit(canonical).netloc == urlsplit(url).netloc:
+        return None
+    return canonical
+
+
 def record_from_page(
     source: Source,
     entry: ListEntry,
@@ -254,6 +272,7 @@ def record_from_page(
         date_published=published,
         kind="event" if event is not None else "news",
         event=event,
+        original_url=original_of(detail_html, detail_url or list_url) if detail_html else None,
     )
 
 
@@ -346,6 +365,7 @@ def record_from_html_page(html: str, url: str, source: Source) -> Record | None:
         image=image,
         kind="event" if event is not None else "news",
         event=event,
+        original_url=original_of(html, url),
     )
 
 

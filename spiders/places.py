@@ -42,9 +42,9 @@ def parse_location(text: str) -> Location | None:
     A single bare place ("Münster") is a locality without a name; a single venue
     ("Kulturzentrum Bad Belzig") a name. Trailing notes such as "(barrierefrei)" are dropped.
 
-    >>> parse_location("Kulturzentrum Bad Belzig, Weitzgrunder Str. 4, 14806 Bad Belzig")
-    Location(name='Kulturzentrum Bad Belzig', street='Weitzgrunder Str. 4', \
-postal_code='14806', locality='Bad Belzig')
+    >>> place = parse_location("Kulturzentrum Bad Belzig, Weitzgrunder Str. 4, 14806 Bad Belzig")
+    >>> place.name, place.street, place.postal_code, place.locality
+    ('Kulturzentrum Bad Belzig', 'Weitzgrunder Str. 4', '14806', 'Bad Belzig')
     """
     parts = _split(text or "")
     if not parts:
