@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
@@ -19,6 +20,8 @@ from models.tables import utcnow
 from publish import PublishSettings, publish_all
 from spiders.crawl import CrawlResult, crawl
 from spiders.sources import CrawlSettings, Source, SourcesConfig, is_due, load_sources
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @dataclass
@@ -106,7 +109,7 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[lis
     settings = PublishSettings(**options)
     # Read and write under one lock: two runs' publications never interleave.
     with Store(db_url) as store, store.lock("publish"):
-        items = store.items()
+        items = store.published_items(datetime.now(BERLIN).date())
         health = {
             "generated_by": "regiofeed",
             "sources": store.health([s.id for s in config.sources]),

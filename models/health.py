@@ -32,6 +32,22 @@ def _runs(session: Session, source_id: str, limit: int, **where: Any) -> list[So
                                             col(SourceRunRow.id).desc()).limit(limit)))
 
 
+def usual_records(session: Session, source_id: str) -> float | None:
+    """The median of records seen by the source's recent successful runs (None: no history)."""
+    recent = _runs(session, source_id, USUAL_WINDOW, ok=True)
+    counts = [r.records_seen for r in recent if r.records_seen]
+    return median(counts) if counts else None
+
+
+def far_below_usual(seen: int, usual: float | None) -> bool:
+    """Whether a crawl that saw `seen` records found far fewer than the source usually has.
+
+    >>> far_below_usual(2, 10), far_below_usual(6, 10), far_below_usual(1, 3)
+    (True, False, False)
+    """
+    return usual is not None and usual >= USUAL_MINIMUM and seen < usual * DEGRADED_BELOW
+
+
 def _parse_errors(run: SourceRunRow) -> int:
     return sum(1 for warning in run.warnings if warning.startswith("parse error"))
 
@@ -75,8 +91,7 @@ def source_health(session: Session, source_id: str) -> dict[str, Any]:
     reason = None
     if last.ok and last.records_seen == 0:
         status, reason = "empty", "the source answered but yielded no records"
-    elif (last.ok and usual is not None and usual >= USUAL_MINIMUM
-          and last.records_seen < usual * DEGRADED_BELOW):
+    elif last.ok and far_below_usual(last.records_seen, usual):
         status = "degraded"
         reason = f"{last.records_seen} records, usually {usual:g}"
     entry = {

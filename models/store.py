@@ -10,9 +10,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, or_, text
 from sqlalchemy import select as core_select
@@ -21,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from models.dedupe import Matcher, chunks, write_index
-from models.health import source_health
+from models.health import far_below_usual, source_health, usual_records
 from models.items import item_id_for, item_object, rank_records
 from models.migrate import upgrade
 from models.similarity import features
@@ -51,6 +52,7 @@ class ItemError(ValueError):
 
 DEFAULT_DB = "sqlite:///data/regiofeed.db"
 _MEMORY_LOCKS: dict[str, threading.Lock] = {}
+BERLIN = ZoneInfo("Europe/Berlin")
 # A record must be missing from this many successful crawls in a row before it counts as gone:
 # one miss can be a page that was briefly cut short.
 GONE_AFTER_MISSES = 2
@@ -271,8 +273,13 @@ class Store:
             # broken source, not the end of all its items. Nor is one that saw none of the
             # records it showed before (new URLs, a redesign, the wrong page): keep them.
             live = [h for h, row in existing.items() if row.gone_at is None]
+            usual = usual_records(session, result.source_id)
             if seen and live and not any(h in seen for h in live) and not result.not_modified:
                 warnings.append(f"suspicious: none of the {len(live)} known records seen; "
+                                "none marked gone")
+            elif seen and not result.not_modified and far_below_usual(len(seen), usual):
+                # A redesigned site whose selectors match a fraction of it: its items stay.
+                warnings.append(f"degraded: {len(seen)} records, usually {usual:g}; "
                                 "none marked gone")
             elif seen and not result.not_modified:
                 for key_hash, row in existing.items():
@@ -579,6 +586,22 @@ class Store:
         return [item_object(item, by_item[item.id], sources, sorted(absorbed.get(item.id, [])))
                 for item in items if by_item[item.id]]
 
+    def published_items(self, today: date) -> list[dict]:
+        """What gets published: every current item, and the past events whose sources have
+        since dropped them (calendars clear old events; the open-data dump keeps them).
+
+        An upcoming event or news item that vanished is withdrawn, and stays out.
+        """
+        current = self.items()
+        with Session(self.engine) as session:
+            gone = set(session.exec(select(ItemRow.id).where(
+                col(ItemRow.gone_at).is_not(None), col(ItemRow.merged_into).is_(None))))
+        if not gone:
+            return current
+        past = [item for item in self.items(include_gone=True)
+                if item["id"] in gone and _ended_before(item, today)]
+        return current + past
+
     def revisions(self, source_id: str, key: str) -> list[RevisionRow]:
         """Every revision of one record, oldest first."""
         with Session(self.engine) as session:
@@ -601,6 +624,17 @@ class Store:
         """Per source: the health ledger entry (see models/health.py)."""
         with Session(self.engine) as session:
             return {source_id: source_health(session, source_id) for source_id in source_ids}
+
+
+def _ended_before(item: dict, today: date) -> bool:
+    """Whether an item is an event whose last day is before `today` (Europe/Berlin)."""
+    event = item.get("_regiofeed", {}).get("event")
+    if not event:
+        return False
+    last = event.get("end") or event["start"]
+    day = (date.fromisoformat(last) if len(last) == 10
+           else datetime.fromisoformat(last).astimezone(BERLIN).date())
+    return day < today
 
 
 def _aware(value: datetime) -> datetime:

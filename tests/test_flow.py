@@ -77,7 +77,8 @@ def test_broken_sources_fail_alone_and_the_rest_publishes(
 
     health = json.loads((out / "health.json").read_text())["sources"]
     assert health["feed"]["status"] == "ok" and health["feed"]["items"] == 2
-    assert health["liste"]["status"] == "ok" and health["liste"]["items"] == 4
+    # Four news from two list pages, and the event the Bürgersprechstunde page announces.
+    assert health["liste"]["status"] == "ok" and health["liste"]["items"] == 5
     assert "HTTP 500" in health["kaputt"]["error"]
     assert "timed out" in health["langsam"]["error"]
     assert "feed" in health["muell"]["error"]
@@ -85,7 +86,7 @@ def test_broken_sources_fail_alone_and_the_rest_publishes(
     assert all(health[s]["status"] == "failed" for s in ("kaputt", "langsam", "muell", "weg"))
 
     items = json.loads((out / "data/items.json").read_text())
-    assert len(items) == 6
+    assert len(items) == 7
     assert {tuple(i["_regiofeed"]["sources"]) for i in items} == {("feed",), ("liste",)}
 
 
@@ -100,11 +101,11 @@ def test_two_runs_in_one_process_and_unchanged_files_stay_untouched(
     db_url = f"sqlite:///{tmp_path / 'store.db'}"
     out = tmp_path / "public"
     first = aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), force=True)
-    assert sum(s.new for s in first.sources) == 6
+    assert sum(s.new for s in first.sources) == 7
     before = snapshot(out)
     second = aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), force=True)
     assert [(s.new, s.changed, s.gone) for s in second.sources] == [(0, 0, 0), (0, 0, 0)]
-    assert sum(s.unchanged for s in second.sources) == 6
+    assert sum(s.unchanged for s in second.sources) == 7
     after = snapshot(out)
     assert set(before) == set(after)
     rewritten = sorted(name for name in after if after[name][1] != before[name][1])
@@ -225,11 +226,12 @@ def test_unchanged_sites_answer_304_and_cost_no_bodies(
     assert sorted(r.path for r in conditional) == ["/aktuelles/", "/feeds/rss.xml"]
     assert all("if-none-match" in r.headers for r in conditional)
     assert [(s.new, s.changed, s.unchanged, s.gone) for s in report.sources] == [
-        (0, 0, 2, 0), (0, 0, 4, 0)]
+        (0, 0, 2, 0), (0, 0, 5, 0)]
     health = json.loads((out / "health.json").read_text())["sources"]
     assert health["feed"]["not_modified"] is True
-    assert health["feed"]["http_statuses"] == {"304": 1}
-    assert health["liste"]["items"] == 4
+    # robots.txt is always read in full; the feed itself cost no body.
+    assert health["feed"]["http_statuses"] == {"200": 1, "304": 1}
+    assert health["liste"]["items"] == 5
 
 
 def test_sources_that_are_not_due_are_skipped(

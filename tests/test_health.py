@@ -107,6 +107,13 @@ def test_source_with_far_fewer_records_than_usual_is_degraded(db_url: str) -> No
         assert len(entry["history"]) == 4
         assert [run["records_seen"] for run in entry["history"]] == [2, 10, 10, 10]
         assert entry["items"] == 10  # its last good items stay published
+        # Twice is when a missing record would count as gone: not for a degraded source.
+        second = store.apply_crawl(store.begin_run(), CrawlResult("stadt", True, news(2)),
+                                   utcnow())
+        assert second.gone == 0
+        entry = store.health(["stadt"])["stadt"]
+        assert entry["items"] == 10
+        assert entry["warnings"] == ["degraded: 2 records, usually 10; none marked gone"]
 
 
 def test_broken_and_recovered_sources_are_notified(
