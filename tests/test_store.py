@@ -151,3 +151,19 @@ def test_reopening_a_store_keeps_everything(db_url: str) -> None:
         run(first, [news("https://stadt.example/a", "A")])
     with Store(db_url) as again:
         assert [i["title"] for i in again.items()] == ["A"]
+
+
+def test_past_event_dropped_by_its_calendar_stays_published_news_does_not(store: Store) -> None:
+    past = Record(source_id="stadt", key="k-fest", url="https://stadt.example/fest",
+                  title="Burgfest 2023", kind="event", content_text="Mittelalter",
+                  event=EventInfo(start=date(2023, 8, 25), end=date(2023, 8, 26), all_day=True))
+    gone_news = news("https://stadt.example/alt", "Alte Meldung")
+    keeper = news("https://stadt.example/bleibt", "Bleibt")
+    run(store, [past, gone_news, keeper])
+    for _ in range(2):  # both vanish from the source: gone after two runs
+        run(store, [keeper])
+    assert [i["title"] for i in store.items()] == ["Bleibt"]
+    published = {i["title"] for i in store.published_items(date(2024, 9, 1))}
+    assert published == {"Bleibt", "Burgfest 2023"}
+    # The same event, had it been upcoming, would count as withdrawn.
+    assert {i["title"] for i in store.published_items(date(2023, 8, 1))} == {"Bleibt"}
