@@ -7,13 +7,14 @@ so that two exports of the same content are byte-identical.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Integer, Table, func, insert, select, text
+from sqlalchemy import Integer, LargeBinary, Table, func, insert, select, text
 from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401  (registers every table on the metadata)
@@ -39,6 +40,8 @@ def _encode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
         value = row[column.name]
         if isinstance(value, datetime):
             value = value.isoformat()
+        elif isinstance(value, bytes | memoryview):
+            value = base64.b64encode(bytes(value)).decode("ascii")  # e.g. MinHash signatures
         out[column.name] = value
     return out
 
@@ -51,6 +54,8 @@ def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
         value = row[column.name]
         if value is not None and isinstance(column.type, UTCDateTime):
             value = datetime.fromisoformat(value)
+        elif value is not None and isinstance(column.type, LargeBinary):
+            value = base64.b64decode(value)
         out[column.name] = value
     return out
 
