@@ -331,9 +331,7 @@ class AutoSpider(SourceSpider):
     def parse_structured_detail(self, response: Response, stub: Record | None) -> Iterator[Any]:
         from spiders.jsonld import records_from_structured
 
-        key = canonical_url(response.url)
-        if self.not_modified(response, key=key):
-            self.unchanged_keys.add(key + EVENT_KEY_SUFFIX)
+        if self.detail_not_modified(response):
             return
         response = repaired(response)
         records: list[Record] = []
@@ -421,9 +419,7 @@ class AutoSpider(SourceSpider):
             yield scrapy.Request(url, callback=self.parse_article, errback=self.on_page_error)
 
     def parse_article(self, response: Response) -> Iterator[Any]:
-        key = canonical_url(response.url)
-        if self.not_modified(response, key=key):
-            self.unchanged_keys.add(key + EVENT_KEY_SUFFIX)
+        if self.detail_not_modified(response):
             return
         response = repaired(response)
         if isinstance(response, TextResponse):

@@ -41,6 +41,17 @@ class SourceSpider(scrapy.Spider):
         self.logger.error("%s: %s", self.source.id, message)
         self.fatal_errors.append(message)
 
+    def detail_not_modified(self, response: Response) -> bool:
+        """Note a 304 on a detail page: its record, and the event it may announce, stand."""
+        from spiders.extract import EVENT_KEY_SUFFIX
+        from spiders.urls import canonical_url
+
+        if response.status != 304:
+            return False
+        key = canonical_url(response.url)
+        self.unchanged_keys.update({key, key + EVENT_KEY_SUFFIX})
+        return True
+
     def on_entry_error(self, failure: Failure) -> None:
         """Errback for the source's entry URL: the source failed as a whole."""
         self.fail(describe_failure(failure))

@@ -11,10 +11,9 @@ from scrapy.http import Response, TextResponse
 
 from spiders.base import SourceSpider
 from spiders.encoding import repaired
-from spiders.extract import EVENT_KEY_SUFFIX, ListEntry, records_from_page
+from spiders.extract import ListEntry, records_from_page
 from spiders.middlewares import CONDITIONAL
 from spiders.sources import Selectors
-from spiders.urls import canonical_url
 
 
 def select_text(node: Selector, css: str | None, *, first: bool = False) -> str | None:
@@ -125,10 +124,7 @@ class HtmlListSpider(SourceSpider):
                                   meta={CONDITIONAL: False})
 
     def parse_detail(self, response: Response, entry: ListEntry, list_url: str) -> Iterator[Any]:
-        key = canonical_url(response.url)
-        if self.not_modified(response, key=key):
-            # The event the page may announce is unchanged with it.
-            self.unchanged_keys.add(key + EVENT_KEY_SUFFIX)
+        if self.detail_not_modified(response):
             return
         response = repaired(response)
         if not isinstance(response, TextResponse):

@@ -174,9 +174,7 @@ class SitemapSpider(SourceSpider):
             yield scrapy.Request(url, callback=self.parse_page, errback=self.on_page_error)
 
     def parse_page(self, response: Response) -> Iterator[Any]:
-        key = canonical_url(response.url)
-        if self.not_modified(response, key=key):
-            self.unchanged_keys.add(key + EVENT_KEY_SUFFIX)
+        if self.detail_not_modified(response):
             return
         response = repaired(response)
         if not isinstance(response, TextResponse):
