@@ -391,9 +391,15 @@ class _TagChecker(HTMLParser):
             self.stack.pop()
 
 
+# The fixtures under these folders imitate the real web on purpose (other encodings, CMS
+# markup as it comes, fragments): they are not held to this standard.
+MESSY = ("auto", "kinds", "presets", "dedupe")
+
+
 @pytest.mark.parametrize(
     "page",
-    sorted([*DEMO_SITES.rglob("*.html"), *SITES.rglob("*.html")]),
+    sorted([*DEMO_SITES.rglob("*.html"),
+            *(p for p in SITES.rglob("*.html") if p.relative_to(SITES).parts[0] not in MESSY)]),
     ids=lambda path: str(path.relative_to(ROOT)),
 )
 def test_pages_are_well_formed_utf8_html(page: Path) -> None:
