@@ -106,13 +106,3 @@ PRESETS: dict[str, dict[str, Any]] = {
 def preset_names() -> list[str]:
     """Return the known preset names, sorted."""
     return sorted(PRESETS)
-
-
-def preset_selectors(name: str) -> dict[str, str]:
-    """Return a copy of a preset's selectors; KeyError for an unknown name."""
-    return dict(PRESETS[name]["selectors"])
-
-
-def preset_item_kind(name: str) -> str | None:
-    """Return what a preset's items are ('event') when its pages do not say."""
-    return PRESETS[name].get("item_kind")

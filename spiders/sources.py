@@ -14,10 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from spiders.presets import PRESETS
 
-# Kinds the design names; the ones not listed in IMPLEMENTED_KINDS are refused with a clear
-# message instead of failing at crawl time.
+# The kinds of source the design names; each has its spider (spiders/crawl.py).
 KNOWN_KINDS = ("auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap")
-IMPLEMENTED_KINDS = ("auto", "rss", "atom", "jsonfeed", "html", "ical", "jsonld", "sitemap")
 FEED_KINDS = ("rss", "atom", "jsonfeed")
 
 # Licence ids of http://dcat-ap.de/def/licenses/ (the list GovData accepts).
@@ -172,15 +170,6 @@ class Source(BaseModel):
                 re.compile(value)
             except re.error as exc:
                 raise ValueError(f"expected a regular expression: {exc}") from None
-        return value
-
-    @field_validator("kind")
-    @classmethod
-    def _implemented(cls, value: str) -> str:
-        if value not in IMPLEMENTED_KINDS:
-            raise ValueError(
-                f"kind {value!r} is not supported yet; use one of {', '.join(IMPLEMENTED_KINDS)}"
-            )
         return value
 
     @model_validator(mode="after")
