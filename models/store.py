@@ -567,13 +567,17 @@ class Store:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def items(self, *, include_gone: bool = False) -> list[dict]:
-        """Return the item objects of every current item (all items with include_gone)."""
+    def items(self, *, include_gone: bool = False, gone_only: bool = False) -> list[dict]:
+        """Return the item objects of every current item (all items with include_gone, only
+        the gone ones with gone_only)."""
+        include_gone = include_gone or gone_only
         with Session(self.engine) as session:
             sources = {row.id: row for row in session.exec(select(SourceRow))}
             query = select(ItemRow).where(col(ItemRow.merged_into).is_(None))
             if not include_gone:
                 query = query.where(col(ItemRow.gone_at).is_(None))
+            elif gone_only:
+                query = query.where(col(ItemRow.gone_at).is_not(None))
             items = list(session.exec(query))
             absorbed: dict[str, list[str]] = defaultdict(list)
             for old, into in session.exec(select(ItemRow.id, ItemRow.merged_into).where(
@@ -592,15 +596,8 @@ class Store:
 
         An upcoming event or news item that vanished is withdrawn, and stays out.
         """
-        current = self.items()
-        with Session(self.engine) as session:
-            gone = set(session.exec(select(ItemRow.id).where(
-                col(ItemRow.gone_at).is_not(None), col(ItemRow.merged_into).is_(None))))
-        if not gone:
-            return current
-        past = [item for item in self.items(include_gone=True)
-                if item["id"] in gone and _ended_before(item, today)]
-        return current + past
+        past = [item for item in self.items(gone_only=True) if _ended_before(item, today)]
+        return self.items() + past
 
     def revisions(self, source_id: str, key: str) -> list[RevisionRow]:
         """Every revision of one record, oldest first."""
