@@ -94,15 +94,19 @@ def fold(text: str) -> str:
     >>> fold("Straßenfest am Mühlenteich – Café!")
     'strassenfest am muehlenteich cafe'
     """
+    return " ".join(words(text))
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a text (see fold), as a list."""
     text = (text or "").lower().translate(_FOLD)
     if not text.isascii():
         # Rare beyond umlauts: accents (é → e), ligatures and odd spaces.
         text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
         text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(_WORD.findall(text))
+    return _WORD.findall(text)
 
 
-@lru_cache(maxsize=300_000)
 def stem(word: str) -> str:
     """Cut a folded German word to a crude stem.
 
@@ -112,9 +116,25 @@ def stem(word: str) -> str:
     if len(word) > 5 and not word.isdigit():
         for suffix in _SUFFIXES:
             if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-                word = word[: -len(suffix)]
-                break
+                return word[: -len(suffix)]
     return word
+
+
+class _StemTable(dict[str, str]):
+    """Folded word → stem, or "" for a stop word or a word of one or two letters; learnt lazily.
+
+    A dict lookup per word keeps the hot loop in C (texts of hundreds of words, thousands
+    of records a crawl); the table is bounded by the language's vocabulary.
+    """
+
+    def __missing__(self, word: str) -> str:
+        value = "" if word in STOPWORDS or (len(word) <= 2 and not word.isdigit()) else stem(word)
+        if len(self) < 500_000:
+            self[word] = value
+        return value
+
+
+_STEMS = _StemTable()
 
 
 def stems(text: str, limit: int | None = None) -> list[str]:
@@ -123,15 +143,29 @@ def stems(text: str, limit: int | None = None) -> list[str]:
     >>> stems("Die Sperrung der Hauptstraße endet am 12. Mai")
     ['sperr', 'hauptstrass', 'endet', '12', 'mai']
     """
-    words = fold(text).split()
+    found = words(text)
     if limit is not None:
-        words = words[:limit]
-    return [stem(w) for w in words if w not in STOPWORDS and (len(w) > 2 or w.isdigit())]
+        del found[limit:]
+    return list(filter(None, map(_STEMS.__getitem__, found)))
 
 
 @lru_cache(maxsize=300_000)
 def _hash64(value: str) -> int:
     return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "little")
+
+
+class _BinTable(dict[str, tuple[int, int]]):
+    """Token → (bin, value) of its 64-bit hash: the low bits choose the bin; learnt lazily."""
+
+    def __missing__(self, token: str) -> tuple[int, int]:
+        h = _hash64(token)
+        value = (h % BINS, (h // BINS) & _MAX)
+        if len(self) < 500_000:
+            self[token] = value
+        return value
+
+
+_BINS = _BinTable()
 
 
 def signed63(value: int) -> int:
@@ -147,13 +181,14 @@ def minhash(tokens: Iterable[str]) -> list[int]:
     still compare bin by bin. An empty set gives an all-empty signature.
     """
     bins = [_MAX + 1] * BINS
-    for token in set(tokens):
-        h = _hash64(token)
-        index, value = h % BINS, (h // BINS) & _MAX
+    for index, value in map(_BINS.__getitem__, set(tokens)):
         if value < bins[index]:
             bins[index] = value
-    if all(v > _MAX for v in bins):
+    empty = bins.count(_MAX + 1)
+    if empty == BINS:
         return [0] * BINS
+    if not empty:
+        return bins
     filled = list(bins)
     for i in range(BINS):
         if bins[i] > _MAX:
@@ -308,6 +343,8 @@ def source_links(data: dict[str, Any]) -> list[tuple[str, bool]]:
                         or short)
         found[url] = found.get(url, False) or labelled
     for text in (data.get("content_text") or "", data.get("summary") or ""):
+        if ":" not in text:
+            continue  # no "Quelle: URL" possible; spares the regex on most texts
         for match in _PLAIN_SOURCE.finditer(text):
             found[match.group(1).rstrip(".,;)")] = True
     return [(_canonical(u), labelled) for u, labelled in found.items() if _canonical(u)]
