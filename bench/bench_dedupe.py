@@ -61,7 +61,7 @@ def zipf_words(rng: random.Random, vocab: list[str], n: int) -> list[str]:
 
 def synthetic(rng: random.Random, vocab: list[str], n: int, source: str, start: int = 0
               ) -> list[dict]:
-    """Records as JSON data (what the store keeps), news and events alternating."""
+    """Records as JSON data (what the store keeps), news and events alternating by number."""
     out = []
     for i in range(n):
         day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
@@ -72,7 +72,7 @@ def synthetic(rng: random.Random, vocab: list[str], n: int, source: str, start: 
                       "content_text": body, "kind": "news",
                       "date_published": datetime(day.year, day.month, day.day, 9,
                                                  tzinfo=BERLIN).isoformat()}
-        if i % 2:
+        if (start + i) % 2:
             hour = rng.randrange(9, 21)
             start_at = datetime(day.year, day.month, day.day, hour, tzinfo=BERLIN)
             place = rng.randrange(2000)

@@ -27,9 +27,10 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select
+from sqlalchemy import Connection, TextClause, bindparam, delete, insert, or_, select, text
 
 from models.similarity import (
     EVENT_TIME_TOLERANCE,
@@ -140,6 +141,28 @@ _EVENTS_ON_DAYS = (select(INDEX, RECORD.c.item_id, RECORD.c.source_id)
 _EVENTS_AROUND = _EVENTS_ON_DAYS.where(or_(
     INDEX.c.start_min.is_(None),
     INDEX.c.start_min.between(bindparam("first"), bindparam("last"))))
+# Events at another postal code are never the same (models.similarity.place_relation): an
+# event with a postal code asks only for those with the same code or none.
+_SAME_CODE = or_(INDEX.c.postal_code.is_(None), INDEX.c.postal_code == bindparam("code"))
+_EVENTS_ON_DAYS_AT = _EVENTS_ON_DAYS.where(_SAME_CODE)
+_EVENTS_AROUND_AT = _EVENTS_AROUND.where(_SAME_CODE)
+
+
+@lru_cache(maxsize=8)
+def _bands_within(count: int) -> TextClause:
+    """Band rows with one of `count` keys, each within its own day window (one statement)."""
+    rows = ", ".join(f"(CAST(:k{i} AS BIGINT), :lo{i}, :hi{i})" for i in range(count))
+    # Only numbered placeholders go into the text; the values are bound.
+    return text(f"WITH wanted (key, lo, hi) AS (VALUES {rows}) "
+                "SELECT b.key, b.day, b.record_id FROM wanted JOIN record_band b "
+                "ON b.key = wanted.key AND b.day BETWEEN wanted.lo AND wanted.hi")
+
+
+def _window_params(windows: Sequence[tuple[int, int, int]]) -> dict[str, int]:
+    params: dict[str, int] = {}
+    for i, (key, lo, hi) in enumerate(windows):
+        params[f"k{i}"], params[f"lo{i}"], params[f"hi{i}"] = key, lo, hi
+    return params
 
 
 class Matcher:
@@ -189,25 +212,27 @@ class Matcher:
         """Stored events starting within a day of the batch's events, and for timed ones
         within the time tolerance: all-day ones by day, timed ones by day sorted by minute.
 
-        One query per start day and window of overlapping start times, on the index
-        (kind, day, start_min): the rows read depend on how busy those hours are, not on
-        the size of the store.
+        One query per start day, postal code and window of overlapping start times, on the
+        index (kind, day, start_min): the rows read depend on how busy those hours are at
+        that place, not on the size of the store.
         """
         tolerance = int(EVENT_TIME_TOLERANCE.total_seconds() // 60)
-        # Per start day: None (an all-day event wants the whole days), or the start minutes
-        # of its timed events, merged into windows that overlap.
-        starts: dict[int, list[int] | None] = {}
+        # Per start day and postal code: None (an all-day event wants the whole days), or the
+        # start minutes of its timed events, merged into windows that overlap.
+        starts: dict[tuple[int, str | None], list[int] | None] = {}
         for feats in batch:
             if feats.kind != "event":
                 continue
+            # Stored codes are cut to the column's 10 characters.
+            probe = (feats.day, (feats.postal_code or "")[:10] or None)
             if feats.start_min is None:
-                starts[feats.day] = None
-            elif starts.get(feats.day, []) is not None:
-                starts.setdefault(feats.day, []).append(feats.start_min)  # type: ignore[union-attr]
-        queries: list[tuple[int, tuple[int, int] | None]] = []
-        for day, minutes in sorted(starts.items()):
+                starts[probe] = None
+            elif starts.get(probe, []) is not None:
+                starts.setdefault(probe, []).append(feats.start_min)  # type: ignore[union-attr]
+        queries: list[tuple[tuple[int, str | None], tuple[int, int] | None]] = []
+        for probe, minutes in sorted(starts.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
             if minutes is None:
-                queries.append((day, None))
+                queries.append((probe, None))
                 continue
             spans: list[list[int]] = []
             for minute in sorted(minutes):
@@ -215,18 +240,18 @@ class Matcher:
                     spans[-1][1] = minute
                 else:
                     spans.append([minute, minute])
-            queries.extend((day, (lo - tolerance, hi + tolerance)) for lo, hi in spans)
+            queries.extend((probe, (lo - tolerance, hi + tolerance)) for lo, hi in spans)
         all_day: dict[int, list[_Stored]] = defaultdict(list)
         timed: dict[int, list[tuple[int, _Stored]]] = defaultdict(list)
         seen: set[int] = set()
-        for day, window in queries:
+        for (day, code), window in queries:
+            params: dict[str, Any] = {"lo": day - 1, "hi": day + 1, "code": code}
             if window is None:
-                rows = self.conn.execute(_EVENTS_ON_DAYS, {"lo": day - 1, "hi": day + 1})
+                statement = _EVENTS_ON_DAYS_AT if code else _EVENTS_ON_DAYS
             else:
-                rows = self.conn.execute(_EVENTS_AROUND, {"lo": day - 1, "hi": day + 1,
-                                                          "first": window[0],
-                                                          "last": window[1]})
-            for row in rows:
+                statement = _EVENTS_AROUND_AT if code else _EVENTS_AROUND
+                params.update(first=window[0], last=window[1])
+            for row in self.conn.execute(statement, params):
                 if row.record_id in seen:
                     continue
                 seen.add(row.record_id)
@@ -251,28 +276,23 @@ class Matcher:
         hits: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         if not wanted:
             return hits
-        # One query per group of batch records within a fortnight of each other: the day
-        # condition keeps the lookup inside the time window however large the store.
-        by_day: dict[int, set[int]] = defaultdict(set)
+        # Each key is looked up only within NEWS_MAX_DAYS of the days of the records that
+        # want it, so the rows read depend on how busy those weeks are, not on the store.
+        windows: list[tuple[int, int, int]] = []
         for key, positions in wanted.items():
-            for pos in positions:
-                by_day[batch[pos].day].add(key)
-        groups: list[list[int]] = []
-        for day in sorted(by_day):
-            if groups and day - groups[-1][0] <= NEWS_MAX_DAYS:
-                groups[-1].append(day)
-            else:
-                groups.append([day])
-        for group in groups:
-            lo, hi = group[0] - NEWS_MAX_DAYS, group[-1] + NEWS_MAX_DAYS
-            keys = sorted(set().union(*(by_day[d] for d in group)))
-            for part in chunks(keys):
-                query = select(BAND.c.key, BAND.c.day, BAND.c.record_id).where(
-                    BAND.c.key.in_(part), BAND.c.day.between(lo, hi))
-                for row in self.conn.execute(query):
-                    for pos in wanted[row.key]:
-                        if abs(batch[pos].day - row.day) <= NEWS_MAX_DAYS:
-                            hits[pos][row.record_id] += 1
+            days = sorted({batch[pos].day for pos in positions})
+            lo = hi = days[0]
+            for day in days[1:]:
+                if day - hi > 2 * NEWS_MAX_DAYS:
+                    windows.append((key, lo - NEWS_MAX_DAYS, hi + NEWS_MAX_DAYS))
+                    lo = day
+                hi = day
+            windows.append((key, lo - NEWS_MAX_DAYS, hi + NEWS_MAX_DAYS))
+        for part in chunks(windows, 300):
+            for row in self.conn.execute(_bands_within(len(part)), _window_params(part)):
+                for pos in wanted[row.key]:
+                    if abs(batch[pos].day - row.day) <= NEWS_MAX_DAYS:
+                        hits[pos][row.record_id] += 1
         # Pre-judge by the stored signatures: chance collisions of one band are not read.
         signatures: dict[int, bytes] = {}
         ids = sorted({rid for per in hits.values() for rid in per})
