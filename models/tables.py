@@ -202,7 +202,8 @@ class RecordBandRow(SQLModel, table=True):
 
     key: int = Field(sa_column=Column(BigInteger, primary_key=True))
     day: int = Field(primary_key=True)
-    record_id: int = Field(foreign_key="record.id", primary_key=True)
+    # Indexed for re-indexing a changed record: its band rows are found without a scan.
+    record_id: int = Field(foreign_key="record.id", primary_key=True, index=True)
 
 
 class RecordLinkRow(SQLModel, table=True):
