@@ -137,7 +137,9 @@ def lite_features(row: Any) -> Features:
 _EVENTS_ON_DAYS = (select(INDEX, RECORD.c.item_id, RECORD.c.source_id)
                    .join(RECORD, RECORD.c.id == INDEX.c.record_id)
                    .where(INDEX.c.kind == "event",
-                          INDEX.c.day.between(bindparam("lo"), bindparam("hi"))))
+                          # Three days as equalities, so the index seeks the start minutes.
+                          INDEX.c.day.in_([bindparam("before"), bindparam("day"),
+                                           bindparam("after")])))
 _EVENTS_AROUND = _EVENTS_ON_DAYS.where(or_(
     INDEX.c.start_min.is_(None),
     INDEX.c.start_min.between(bindparam("first"), bindparam("last"))))
@@ -182,7 +184,8 @@ class Matcher:
                            RECORD.c.first_seen).where(RECORD.c.id.in_(part))
             for row in self.conn.execute(query):
                 self._full[row.id] = _Stored(row.id, row.item_id, row.source_id,
-                                             features(row.data, row.first_seen), True)
+                                             features(row.data, row.first_seen, links=False),
+                                             True)
         return {i: self._full[i] for i in ids if i in self._full}
 
     def _by_url(self, hashes: set[str]) -> dict[str, list[tuple[int, str, str, str]]]:
@@ -245,7 +248,8 @@ class Matcher:
         timed: dict[int, list[tuple[int, _Stored]]] = defaultdict(list)
         seen: set[int] = set()
         for (day, code), window in queries:
-            params: dict[str, Any] = {"lo": day - 1, "hi": day + 1, "code": code}
+            params: dict[str, Any] = {"before": day - 1, "day": day, "after": day + 1,
+                                      "code": code}
             if window is None:
                 statement = _EVENTS_ON_DAYS_AT if code else _EVENTS_ON_DAYS
             else:

@@ -360,8 +360,12 @@ def _canonical(url: str) -> str:
         return ""
 
 
-def features(data: dict[str, Any], first_seen: datetime) -> Features:
-    """Build the comparable features of a record from its stored data (Record JSON)."""
+def features(data: dict[str, Any], first_seen: datetime, *, links: bool = True) -> Features:
+    """Build the comparable features of a record from its stored data (Record JSON).
+
+    A stored candidate needs no `links` (its links are in the index already): reading them
+    from its HTML is skipped.
+    """
     kind = data.get("kind", "news")
     title = data.get("title") or ""
     title_stems = stems(title)
@@ -371,7 +375,7 @@ def features(data: dict[str, Any], first_seen: datetime) -> Features:
     url = data.get("url") or None
     result = Features(kind=kind, day=0, tokens=tokens, title=title, title_stems=title_stems,
                       url=url, links=[(u, lab) for u, lab in source_links(data)
-                                              if u != url])
+                                              if u != url] if links else [])
     event = data.get("event") if kind == "event" else None
     if event:
         start = parse_when(event["start"])
@@ -396,8 +400,10 @@ def features(data: dict[str, Any], first_seen: datetime) -> Features:
 def place_relation(a: Features, b: Features) -> str:
     """Say whether two events' places are 'same', 'different' or 'unknown'.
 
-    Different: other postal codes, localities that share no word, or one online only and the
-    other on site only. Same: the same street, or names that match (token_set_ratio ≥ 70).
+    Different: other postal codes, localities that share no word, one online only and the
+    other on site only, or the same street or name with other numbers ("Hauptstraße 4" and
+    "Hauptstraße 14", "Saal 1" and "Saal 2": a village's courtyard sale, a conference's
+    rooms). Same: the same street, or names that match (token_set_ratio ≥ 70).
     """
     a_site = bool(a.place or a.street or a.locality or a.postal_code)
     b_site = bool(b.place or b.street or b.locality or b.postal_code)
@@ -409,12 +415,23 @@ def place_relation(a: Features, b: Features) -> str:
     if a.locality and b.locality and not set(a.locality.split()) & set(b.locality.split()):
         return "different"
     if a.street and b.street and fuzz.ratio(a.street, b.street) >= 85:
-        return "same"
+        return "different" if _other_numbers(a.street, b.street) else "same"
     if a.place and b.place and title_similarity(a.place, b.place) >= 70:
-        return "same"
+        return "different" if _other_numbers(fold(a.place), fold(b.place)) else "same"
     if a.online and b.online and not a_site and not b_site:
         return "same"
     return "unknown"
+
+
+def _other_numbers(a: str, b: str) -> bool:
+    """Both folded texts carry numbers and share none: other rooms, other house numbers.
+
+    >>> _other_numbers("saal 1", "saal 2"), _other_numbers("hauptstr 4 6", "hauptstr 4")
+    (True, False)
+    """
+    numbers_a = {w for w in a.split() if w.isdigit()}
+    numbers_b = {w for w in b.split() if w.isdigit()}
+    return bool(numbers_a and numbers_b and not numbers_a & numbers_b)
 
 
 @dataclass(frozen=True)

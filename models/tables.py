@@ -175,7 +175,9 @@ class RecordIndexRow(SQLModel, table=True):
     """Dedupe index: the comparable facts of a record, blocked by day (events) and URL."""
 
     __tablename__ = "record_index"
-    __table_args__ = (Index("ix_record_index_kind_day", "kind", "day", "start_min"),)
+    # The postal code too: events elsewhere are filtered in the index, before any row is read.
+    __table_args__ = (Index("ix_record_index_event_window", "kind", "day", "start_min",
+                            "postal_code"),)
 
     record_id: int = Field(foreign_key="record.id", primary_key=True)
     kind: str = Field(max_length=10)

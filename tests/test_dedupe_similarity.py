@@ -53,6 +53,25 @@ def test_two_events_at_one_place_on_one_day_stay_two() -> None:
     assert not compare(a, c).same
 
 
+def test_other_rooms_or_house_numbers_are_not_the_same_place() -> None:
+    start = "2024-10-05T10:00:00+02:00"
+    saal = {"name": "Kulturzentrum Saal 1", "postal_code": "14806"}
+    a = features(event("Lesung für Kinder", start, saal), NOW)
+    b = features(event("Vortrag Energiewende", start, {**saal, "name": "Kulturzentrum Saal 2"}),
+                 NOW)
+    c = features(event("Vortrag: Energiewende", start, {**saal, "name": "Kulturzentrum, Saal 2"}),
+                 NOW)
+    assert not compare(a, b).same
+    assert compare(b, c).same  # the same event in the same room, told alike
+    street_4 = {"street": "Weitzgrunder Straße 4", "postal_code": "14806"}
+    street_14 = {"street": "Weitzgrunder Straße 14", "postal_code": "14806"}
+    d = features(event("Flohmarkt im Hof", start, street_4), NOW)
+    e = features(event("Hofflohmarkt", start, street_14), NOW)
+    f = features(event("Hofflohmarkt", start, street_4), NOW)
+    assert not compare(d, e).same
+    assert compare(d, f).same
+
+
 def test_other_places_and_online_versus_on_site_are_other_events() -> None:
     start = "2024-04-19T19:00:00+02:00"
     reetz = features(event("Osterfeuer", start, {"locality": "Reetz", "postal_code": "14827"}),
