@@ -28,7 +28,9 @@ fixture pair with `-s`; tests/sites/dedupe/ holds the pairs):
   on the fixtures ("Tanz in den Herbst" / "Tanzabend mit DJ Olli": 40), unrelated titles 23–54
   ("Seniorennachmittag" / "Seniorenfrühstück": 54). Title alone therefore decides only at ≥ 75;
   below, the place must be the same and either the title ≥ 55 or the start the same to the
-  quarter hour with the title ≥ 45 or the descriptions overlapping (containment ≥ 0.4).
+  quarter hour with the title ≥ 45 or the descriptions overlapping (containment ≥ 0.4); and a
+  title below 75 counts only when the two share a word or one's word is part of the other's
+  compound ("Basar" / "Herbstbasar"), since letters alone give unrelated titles up to 50.
 """
 
 from __future__ import annotations
@@ -250,6 +252,29 @@ def title_similarity(a: str, b: str) -> float:
 def _title_forms(title: str) -> tuple[str, str]:
     """A title as joined stems, and as its content words without spaces (cached)."""
     return " ".join(stems(title)), "".join(w for w in fold(title).split() if w not in STOPWORDS)
+
+
+def share_a_word(a: str, b: str) -> bool:
+    """Whether two titles share a content word, or one's word (4+ letters) is part of the other's.
+
+    >>> share_a_word("Basar im Herbst", "Herbstbasar im Dorfgemeinschaftshaus")
+    True
+    >>> share_a_word("Seniorennachmittag", "Seniorenfrühstück")
+    False
+    >>> share_a_word("Stadtfest 2024", "Volkslauf 2024")
+    False
+    """
+    words_a, words_b = _title_words(a), _title_words(b)
+    if words_a & words_b:
+        return True
+    return any((len(x) >= 4 and x in y) or (len(y) >= 4 and y in x)
+               for x in words_a for y in words_b)
+
+
+@lru_cache(maxsize=100_000)
+def _title_words(title: str) -> frozenset[str]:
+    """The stems of a title's content words, numbers left out (a year is no shared word)."""
+    return frozenset(w for w in stems(title) if not w.isdigit())
 
 
 def day_number(value: date | datetime) -> int:
@@ -479,10 +504,14 @@ def compare_events(a: Features, b: Features) -> Verdict:
     text = containment(a.tokens - set(a.title_stems), b.tokens - set(b.title_stems))
     if title >= EVENT_TITLE_SURE:
         return Verdict(True, f"same event ({place} place)", title)
-    if place == "same" and (title >= EVENT_TITLE_PLACE or (exact_time and (
-            title >= EVENT_TITLE_EXACT or text >= 0.4))):
+    # Below EVENT_TITLE_SURE a title counts only with a word in common: unrelated titles
+    # reach 50 on shared letters alone ("Neue Öffnungszeiten der Stadtbibliothek" and
+    # "Vollsperrung in der Belziger Innenstadt").
+    worded = share_a_word(a.title, b.title)
+    if place == "same" and ((title >= EVENT_TITLE_PLACE and worded) or (exact_time and (
+            (title >= EVENT_TITLE_EXACT and worded) or text >= 0.4))):
         return Verdict(True, "same event at the same place", title)
-    if exact_time and title >= EVENT_TITLE_PLACE and text >= 0.3:
+    if exact_time and title >= EVENT_TITLE_PLACE and worded and text >= 0.3:
         return Verdict(True, "same event, same time", title)
     if exact_time and (place == "same" or title >= EVENT_TITLE_PLACE) and not (
             a.tokens and b.tokens):

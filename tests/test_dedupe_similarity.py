@@ -53,6 +53,20 @@ def test_two_events_at_one_place_on_one_day_stay_two() -> None:
     assert not compare(a, c).same
 
 
+def test_titles_alike_in_letters_but_without_a_common_word_stay_two() -> None:
+    # Same place, same minute: these score 62–69 on letters, yet share no word.
+    start = "2024-10-05T10:00:00+02:00"
+    for one, other in (("Kinderflohmarkt", "Kindertheater"),
+                       ("Seniorensport", "Seniorenfrühstück")):
+        a = features(event(one, start, GEMEINDEHAUS), NOW)
+        b = features(event(other, start, GEMEINDEHAUS), NOW)
+        assert not compare(a, b).same, (one, other)
+    basar = features(event("Basar im Herbst", start, GEMEINDEHAUS), NOW)
+    herbstbasar = features(event("Herbstbasar im Dorfgemeinschaftshaus", start, GEMEINDEHAUS),
+                           NOW)
+    assert compare(basar, herbstbasar).same
+
+
 def test_other_rooms_or_house_numbers_are_not_the_same_place() -> None:
     start = "2024-10-05T10:00:00+02:00"
     saal = {"name": "Kulturzentrum Saal 1", "postal_code": "14806"}
