@@ -10,8 +10,8 @@ with every item:
 3. news: records sharing a MinHash band (`record_band`, keyed by hash, with the publication
    day so the lookup stays within NEWS_MAX_DAYS), whose stored signature estimates a Jaccard
    similarity of at least PREFILTER_JACCARD;
-4. events: records starting on the same day ±1 (`record_index.kind, day`), then within
-   EVENT_TIME_TOLERANCE by start minute.
+4. events: records starting on the same day ±1 within EVENT_TIME_TOLERANCE, at the same
+   postal code or none (`record_index.kind, day, start_min, postal_code`).
 
 Candidates are then judged by models.similarity. Rules 3 and 4 never join two records of the
 same source (a calendar lists a monthly event twelve times; two entries of one site are two
