@@ -110,7 +110,9 @@ def create_store_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Bulk inserts as psycopg's own executemany (one prepared statement, pipelined) rather
+    # than SQLAlchemy's multi-row VALUES, whose long text psycopg re-parses every time.
+    return create_engine(url, pool_pre_ping=True, use_insertmanyvalues=False)
 
 
 class Store:
@@ -359,13 +361,27 @@ class Store:
             conn.execute(core_update(ITEM).where(ITEM.c.id == bindparam("item"))
                          .values(changed_at=now, gone_at=None),
                          [{"item": i} for i in sorted(touched)])
-        ids = conn.execute(insert(RECORD).returning(RECORD.c.id, sort_by_parameter_order=True),
-                           records).scalars().all()
+        ids = self._insert_records(conn, records)
         conn.execute(insert(REVISION), [
             {"record_id": rid, "number": 1, "content_hash": rec["content_hash"],
              "data": rec["data"], "fetched_at": now, "run_id": run_id}
             for rid, rec in zip(ids, records, strict=True)])
         write_index(conn, zip(ids, batch, strict=True))
+
+    @staticmethod
+    def _insert_records(conn: Connection, records: list[dict[str, Any]]) -> list[int]:
+        """Insert record rows in bulk; return their ids in order."""
+        if conn.dialect.name != "postgresql":
+            return list(conn.execute(
+                insert(RECORD).returning(RECORD.c.id, sort_by_parameter_order=True), records
+            ).scalars())
+        # PostgreSQL: the ids come from the sequence first, then one plain executemany.
+        ids = list(conn.execute(
+            text("SELECT nextval(pg_get_serial_sequence('record', 'id')) "
+                 "FROM generate_series(1, :n)"), {"n": len(records)}).scalars())
+        conn.execute(insert(RECORD), [{**rec, "id": rid}
+                                      for rid, rec in zip(ids, records, strict=True)])
+        return ids
 
     def _reindex_changed(self, session: Session, source_id: str, rows: list[RecordRow],
                          now: datetime) -> None:
