@@ -30,7 +30,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, TextClause, bindparam, delete, insert, or_, select, text
+from sqlalchemy import (
+    Connection,
+    TextClause,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    text,
+)
 
 from models.similarity import (
     EVENT_TIME_TOLERANCE,
@@ -140,14 +150,19 @@ _EVENTS_ON_DAYS = (select(INDEX, RECORD.c.item_id, RECORD.c.source_id)
                           # Three days as equalities, so the index seeks the start minutes.
                           INDEX.c.day.in_([bindparam("before"), bindparam("day"),
                                            bindparam("after")])))
-_EVENTS_AROUND = _EVENTS_ON_DAYS.where(or_(
-    INDEX.c.start_min.is_(None),
-    INDEX.c.start_min.between(bindparam("first"), bindparam("last"))))
+_IN_WINDOW = INDEX.c.start_min.between(bindparam("first"), bindparam("last"))
+_EVENTS_AROUND = _EVENTS_ON_DAYS.where(or_(INDEX.c.start_min.is_(None), _IN_WINDOW))
 # Events at another postal code are never the same (models.similarity.place_relation): an
-# event with a postal code asks only for those with the same code or none.
-_SAME_CODE = or_(INDEX.c.postal_code.is_(None), INDEX.c.postal_code == bindparam("code"))
-_EVENTS_ON_DAYS_AT = _EVENTS_ON_DAYS.where(_SAME_CODE)
-_EVENTS_AROUND_AT = _EVENTS_AROUND.where(_SAME_CODE)
+# event with a postal code asks only for those with the same code or none. Spelt out as
+# alternatives of plain conditions, so that PostgreSQL checks the code in the index (a
+# bitmap OR) instead of reading every event of those hours from the table.
+_NO_CODE = INDEX.c.postal_code.is_(None)
+_SAME_CODE = INDEX.c.postal_code == bindparam("code")
+_ALL_DAY = INDEX.c.start_min.is_(None)
+_EVENTS_ON_DAYS_AT = _EVENTS_ON_DAYS.where(or_(_NO_CODE, _SAME_CODE))
+_EVENTS_AROUND_AT = _EVENTS_ON_DAYS.where(or_(
+    and_(_ALL_DAY, _NO_CODE), and_(_ALL_DAY, _SAME_CODE),
+    and_(_IN_WINDOW, _NO_CODE), and_(_IN_WINDOW, _SAME_CODE)))
 
 
 @lru_cache(maxsize=8)
