@@ -131,8 +131,24 @@ def write_index(conn: Connection, entries: Iterable[tuple[int, Features]],
             for table in (INDEX, BAND, LINK):
                 conn.execute(delete(table).where(table.c.record_id.in_(part)))
     for table, values in ((INDEX, rows), (BAND, bands), (LINK, links)):
-        if values:
+        if not values:
+            continue
+        if table is BAND and conn.dialect.name == "postgresql":
+            _copy_bands(conn, values)
+        else:
             conn.execute(insert(table), values)
+
+
+def _copy_bands(conn: Connection, bands: list[dict[str, int]]) -> None:
+    """Band rows into PostgreSQL by COPY, in this transaction: 16 a news record, the bulk of
+    what storing writes, and COPY takes them several times faster than INSERTs."""
+    conn.execute(select(1))  # make sure the transaction has begun on this connection
+    driver_connection = conn.connection.driver_connection
+    assert driver_connection is not None
+    with driver_connection.cursor() as cursor, cursor.copy(
+            "COPY record_band (key, day, record_id) FROM STDIN") as copy:
+        for band in bands:
+            copy.write_row((band["key"], band["day"], band["record_id"]))
 
 
 def lite_features(row: Any) -> Features:
