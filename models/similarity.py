@@ -151,8 +151,8 @@ def stems(text: str, limit: int | None = None) -> list[str]:
     return list(filter(None, map(_STEMS.__getitem__, found)))
 
 
-@lru_cache(maxsize=300_000)
 def _hash64(value: str) -> int:
+    # Not cached here: token hashes are kept in _BINS, and band keys are new for every record.
     return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "little")
 
 

@@ -327,11 +327,8 @@ class _Page:
 
     @classmethod
     def parse(cls, html: str, url: str) -> _Page | None:
-        if not html or not html.strip():
-            return None
-        try:
-            root = lxml.html.fromstring(html.encode("utf-8"), parser=UTF8_PARSER)
-        except (etree.ParserError, ValueError):
+        root = parse_html(html)
+        if root is None:
             return None
         base = root.find(".//base[@href]")
         if base is not None:
@@ -853,7 +850,7 @@ def find_next_page(
     ("weiter", "»", "Ältere Beiträge"); the link to the page number after the current one.
     `exclude` holds URLs that are items, not pages ("weiter" as a read-more link).
     """
-    root = html if isinstance(html, HtmlElement) else _parse_root(html)
+    root = html if isinstance(html, HtmlElement) else parse_html(html)
     if root is None:
         return None
     here = _url_key(url)
@@ -931,7 +928,8 @@ def current_page_number(url: str) -> int:
     return 1
 
 
-def _parse_root(html: str) -> HtmlElement | None:
+def parse_html(html: str) -> HtmlElement | None:
+    """Parse a page as UTF-8 HTML; None for an empty or unparsable one."""
     if not html or not html.strip():
         return None
     try:

@@ -14,10 +14,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
-import lxml.html
-from lxml import etree
-
-from spiders.blocks import UTF8_PARSER, page_topic
+from spiders.blocks import page_topic, parse_html
 
 # MIME types of <link rel="alternate"> and what they are.
 _ALTERNATE_TYPES = {
@@ -145,15 +142,6 @@ def is_site_root(url: str) -> bool:
     return path in ("", "de", "de-de", "startseite", "home", "start", "index")
 
 
-def _parse(html: str) -> lxml.html.HtmlElement | None:
-    if not html or not html.strip():
-        return None
-    try:
-        return lxml.html.fromstring(html.encode("utf-8"), parser=UTF8_PARSER)
-    except (etree.ParserError, ValueError):
-        return None
-
-
 def _absolute(href: str | None, base: str) -> str | None:
     href = (href or "").strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
@@ -180,7 +168,7 @@ def find_feeds(html: str, url: str) -> list[FeedLink]:
     >>> [f.url for f in find_feeds(page, "https://x.de/")]
     ['https://x.de/feed/']
     """
-    root = _parse(html)
+    root = parse_html(html)
     if root is None:
         return []
     base_element = root.find(".//base[@href]")
@@ -280,7 +268,7 @@ def section_links(html: str, url: str) -> list[tuple[str, str]]:
 
     "Alle Meldungen" under a teaser box wins over the menu's "Aktuelles"; both lead there.
     """
-    root = _parse(html)
+    root = parse_html(html)
     if root is None:
         return []
     host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
