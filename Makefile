@@ -27,7 +27,8 @@ demo: $(STAMP)  ## serve the bundled demo sites on 127.0.0.1, run the pipeline, 
 
 test: $(STAMP) browser  ## the whole test suite (PostgreSQL too when REGIOFEED_TEST_POSTGRES is set)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/lint-imports
+	$(BIN)/pytest
 
 run: $(STAMP)  ## one run over the real region's sources (needs internet)
 	$(BIN)/regiofeed run --sources sources.toml

@@ -26,13 +26,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, text
 
-from models.dedupe import chunks, index_rows
-from models.items import item_id_for
-from models.similarity import features
-from models.store import Store
-from models.tables import ItemRow, RecordBandRow, RecordIndexRow, RecordRow, SourceRow
-from spiders.crawl import CrawlResult
-from spiders.records import Record
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.dedupe import chunks, index_rows
+from regiofeed.models.items import item_id_for
+from regiofeed.models.records import Record
+from regiofeed.models.similarity import features
+from regiofeed.models.store import Store
+from regiofeed.models.tables import ItemRow, RecordBandRow, RecordIndexRow, RecordRow, SourceRow
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIRST_DAY = date(2022, 1, 1)

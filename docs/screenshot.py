@@ -21,11 +21,11 @@ from pathlib import Path
 
 import uvicorn
 
-from flows.demo.server import render_demo_sources, serve_demo_sites
-from flows.serve import create_app
-from models.store import Store
-from publish import PublishSettings, publish_all
-from spiders.sources import load_sources
+from regiofeed.flows.demo.server import render_demo_sources, serve_demo_sites
+from regiofeed.flows.serve import create_app
+from regiofeed.models.sources import load_sources
+from regiofeed.models.store import Store
+from regiofeed.publish import PublishSettings, publish_all
 
 DAY = date(2024, 9, 1)
 WINDOW = "390,1400"  # a phone's width; tall enough for events and news

@@ -13,13 +13,14 @@ from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows import progress
-from flows.notify import changes, notify
-from models.store import DEFAULT_DB, SourceRunSummary, Store
-from models.tables import utcnow
-from publish import PublishSettings, publish_all
-from spiders.crawl import CrawlResult, crawl
-from spiders.sources import CrawlSettings, Source, SourcesConfig, is_due, load_sources
+from regiofeed.flows import progress
+from regiofeed.flows.notify import changes, notify
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.sources import CrawlSettings, Source, SourcesConfig, is_due, load_sources
+from regiofeed.models.store import DEFAULT_DB, SourceRunSummary, Store
+from regiofeed.models.tables import utcnow
+from regiofeed.publish import PublishSettings, publish_all
+from regiofeed.spiders.crawl import crawl
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

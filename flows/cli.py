@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 
-from flows.cli_items import items
-from models.store import DEFAULT_DB
-from spiders.sources import SourcesError, load_sources
+from regiofeed.flows.cli_items import items
+from regiofeed.models.sources import SourcesError, load_sources
+from regiofeed.models.store import DEFAULT_DB
 
 F = Callable[..., Any]
 
@@ -44,8 +44,8 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
     """Run the aggregate flow (ephemeral Prefect unless PREFECT_API_URL is set); exit code."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.aggregate import aggregate
-    from flows.progress import terminal_progress
+    from regiofeed.flows.aggregate import aggregate
+    from regiofeed.flows.progress import terminal_progress
 
     # The heartbeat thread sleeps in one-second steps and delays every run's end (STACK.md).
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), terminal_progress(
@@ -96,7 +96,7 @@ def run(sources_file: str, db_url: str, out_dir: str, force: bool, only: tuple[s
 @silent_option
 def demo(db_url: str, out_dir: str, first_port: int, silent: bool) -> None:
     """Serve the bundled demo websites on 127.0.0.1 and run the pipeline against them."""
-    from flows.demo.server import render_demo_sources, serve_demo_sites
+    from regiofeed.flows.demo.server import render_demo_sources, serve_demo_sites
 
     with serve_demo_sites(first_port=first_port) as bases, tempfile.TemporaryDirectory() as tmp:
         sources_file = Path(tmp) / "sources.toml"
@@ -116,7 +116,7 @@ def demo(db_url: str, out_dir: str, first_port: int, silent: bool) -> None:
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
 def serve(out_dir: str, host: str, port: int) -> None:
     """Serve the published tree over HTTP, read-only."""
-    from flows.serve import serve_tree
+    from regiofeed.flows.serve import serve_tree
 
     serve_tree(Path(out_dir), host=host, port=port)
 
@@ -131,8 +131,8 @@ def health(sources_file: str, db_url: str, as_json: bool) -> None:
     """Print each source's health: status, last success, items, and why it looks broken."""
     import json
 
-    from models.health import BROKEN
-    from models.store import Store
+    from regiofeed.models.health import BROKEN
+    from regiofeed.models.store import Store
 
     try:
         config = load_sources(sources_file)
@@ -162,8 +162,8 @@ def health(sources_file: str, db_url: str, as_json: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 def export_command(db_url: str, file: str) -> None:
     """Write the whole store (sources, records, revisions, items, decisions) as JSON Lines."""
-    from models.exchange import export_store
-    from models.store import Store
+    from regiofeed.models.exchange import export_store
+    from regiofeed.models.store import Store
 
     with Store(db_url) as store, click.open_file(file, "w", encoding="utf-8") as out:
         rows = export_store(store, out)
@@ -175,8 +175,8 @@ def export_command(db_url: str, file: str) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 def import_command(db_url: str, file: str) -> None:
     """Load a JSON Lines export into an empty store (of the same schema version)."""
-    from models.exchange import ImportError_, import_store
-    from models.store import Store
+    from regiofeed.models.exchange import ImportError_, import_store
+    from regiofeed.models.store import Store
 
     with Store(db_url) as store, click.open_file(file, encoding="utf-8") as lines:
         try:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from models.store import DEFAULT_DB, ItemError, Store
+from regiofeed.models.store import DEFAULT_DB, ItemError, Store
 
 
 def _db(func: click.decorators.FC) -> click.decorators.FC:

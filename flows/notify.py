@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from models.health import BROKEN
-from spiders.sources import NotifyConfig
+from regiofeed.models.health import BROKEN
+from regiofeed.models.sources import NotifyConfig
 
 logger = logging.getLogger(__name__)
 

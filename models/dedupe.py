@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Compiled
 
-from models.similarity import (
+from regiofeed.models.similarity import (
     EVENT_TIME_TOLERANCE,
     NEWS_MAX_DAYS,
     PREFILTER_JACCARD,
@@ -57,7 +57,13 @@ from models.similarity import (
     jaccard,
     title_similarity,
 )
-from models.tables import ItemDecisionRow, RecordBandRow, RecordIndexRow, RecordLinkRow, RecordRow
+from regiofeed.models.tables import (
+    ItemDecisionRow,
+    RecordBandRow,
+    RecordIndexRow,
+    RecordLinkRow,
+    RecordRow,
+)
 
 CHUNK = 500
 # News candidates judged per record, those sharing the most keys first.

@@ -17,9 +17,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Integer, LargeBinary, Table, func, insert, select, text
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401  (registers every table on the metadata)
-from models.store import Store
-from models.tables import UTCDateTime
+import regiofeed.models.tables  # noqa: F401  (registers every table on the metadata)
+from regiofeed.models.store import Store
+from regiofeed.models.tables import UTCDateTime
 
 FORMAT = "regiofeed-export"
 VERSION = 1

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.tables import RecordRow, SourceRunRow
+from regiofeed.models.tables import RecordRow, SourceRunRow
 
 # How many earlier successful runs make "usual", and how far below it counts as degraded.
 USUAL_WINDOW = 10

@@ -23,9 +23,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from models.similarity import completeness, parse_when, source_links
-from models.tables import ItemRow, RecordRow, SourceRow
-from spiders.sources import LICENCE_BASE
+from regiofeed.models.similarity import completeness, parse_when, source_links
+from regiofeed.models.sources import LICENCE_BASE
+from regiofeed.models.tables import ItemRow, RecordRow, SourceRow
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -377,7 +377,7 @@ def source_links(data: dict[str, Any]) -> list[tuple[str, bool]]:
 
 @lru_cache(maxsize=100_000)
 def _canonical(url: str) -> str:
-    from spiders.urls import canonical_url
+    from regiofeed.models.normalise.urls import canonical_url
 
     try:
         return canonical_url(url)

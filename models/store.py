@@ -21,12 +21,15 @@ from sqlalchemy import update as core_update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
-from models.dedupe import Matcher, chunks, write_index
-from models.health import far_below_usual, source_health, usual_records
-from models.items import item_id_for, item_object, rank_records
-from models.migrate import upgrade
-from models.similarity import features
-from models.tables import (
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.dedupe import Matcher, chunks, write_index
+from regiofeed.models.health import far_below_usual, source_health, usual_records
+from regiofeed.models.items import item_id_for, item_object, rank_records
+from regiofeed.models.migrate import upgrade
+from regiofeed.models.records import Record
+from regiofeed.models.similarity import features
+from regiofeed.models.sources import Source
+from regiofeed.models.tables import (
     HttpValidatorRow,
     ItemDecisionRow,
     ItemRow,
@@ -37,9 +40,6 @@ from models.tables import (
     SourceRunRow,
     utcnow,
 )
-from spiders.crawl import CrawlResult
-from spiders.records import Record
-from spiders.sources import Source
 
 ITEM = ItemRow.__table__
 RECORD = RecordRow.__table__

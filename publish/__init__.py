@@ -1,8 +1,8 @@
 """Writers for every published format, all reading items and writing atomically."""
 
-from publish.atomic import write_if_changed
-from publish.context import PublishContext, PublishSettings
-from publish.registry import FORMATS, Format, PublishReport, publish_all
+from regiofeed.publish.atomic import write_if_changed
+from regiofeed.publish.context import PublishContext, PublishSettings
+from regiofeed.publish.registry import FORMATS, Format, PublishReport, publish_all
 
 __all__ = [
     "FORMATS",

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from publish.context import Item, PublishContext, Source
-from publish.items import (
+from regiofeed.publish.context import Item, PublishContext, Source
+from regiofeed.publish.items import (
     body_html,
     first_known_source,
     last_modified,
@@ -17,7 +17,7 @@ from publish.items import (
     published_at,
     scope_home,
 )
-from publish.licences import licence_label, rights_statement
+from regiofeed.publish.licences import licence_label, rights_statement
 
 PATH = "atom.xml"
 MEDIA_TYPE = "application/atom+xml"

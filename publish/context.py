@@ -7,14 +7,9 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from publish.scopes import ROOT, STREAM_KIND, Scope
-
-Item = dict[str, Any]
-"""An item object as in DESIGN.md: JSON Feed 1.1 item plus the ``_regiofeed`` extension."""
-
-Source = dict[str, Any]
-"""A configured source: id, name, publisher, url, kind, licence (URI), schedule, and where set
-municipality, ags, publisher_url, publisher_email, keywords, themes (EU data theme codes)."""
+from regiofeed.publish.dates import event_days
+from regiofeed.publish.items import Item, Source, newest_first
+from regiofeed.publish.scopes import ROOT, STREAM_KIND, Scope
 
 
 @dataclass(frozen=True)
@@ -96,16 +91,12 @@ class PublishContext:
     @cached_property
     def newest(self) -> list[Item]:
         """The items newest first (see ``items.newest_first``), sorted once per context."""
-        from publish.items import newest_first  # publish.items imports this module
-
         return newest_first(self.items)
 
     @cached_property
     def feed_items(self) -> list[Item]:
         """What the feeds carry: the newest ``feed_size`` items, leaving out events that are
         over (``data/`` keeps them). Recent news and upcoming events, as subscribers expect."""
-        from publish.dates import event_days
-
         def current(item: Item) -> bool:
             event = (item.get("_regiofeed") or {}).get("event")
             return not event or event_days(event)[1] >= self.today

@@ -45,10 +45,10 @@ from urllib.parse import urlsplit
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, FOAF, RDF, XSD
 
-from publish.context import Item, PublishContext, PublishSettings, Source
-from publish.dates import BERLIN, local_day
-from publish.dcat_serialize import JSON_LD, RDF_XML, SERIALISATIONS, TURTLE, serialize
-from publish.dcat_vocab import (
+from regiofeed.publish.context import Item, PublishContext, PublishSettings, Source
+from regiofeed.publish.dates import BERLIN, local_day
+from regiofeed.publish.dcat_serialize import JSON_LD, RDF_XML, SERIALISATIONS, TURTLE, serialize
+from regiofeed.publish.dcat_vocab import (
     CONTRIBUTORS,
     DATA_THEME,
     DCATDE,
@@ -69,8 +69,8 @@ from publish.dcat_vocab import (
     MUNICIPALITY_KEY,
     VCARD,
 )
-from publish.items import modified_at, published_at
-from publish.scopes import (
+from regiofeed.publish.items import modified_at, published_at
+from regiofeed.publish.scopes import (
     CALENDAR,
     EVENTS_CSV,
     FEED_ATOM,

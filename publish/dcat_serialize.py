@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, FOAF
 
-from publish.dcat_vocab import HYDRA, PREFIXES
+from regiofeed.publish.dcat_vocab import HYDRA, PREFIXES
 
 TURTLE = "text/turtle"
 RDF_XML = "application/rdf+xml"

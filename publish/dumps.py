@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from publish.context import Item, PublishContext
-from publish.items import canonical_item
+from regiofeed.publish.context import Item, PublishContext
+from regiofeed.publish.items import canonical_item
 
 PATH = "data/items.json"
 MEDIA_TYPE = "application/json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from publish.context import PublishContext
+from regiofeed.publish.context import PublishContext
 
 PATH = "health.json"
 MEDIA_TYPE = "application/json"

@@ -8,8 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from publish.context import Item, PublishContext, Source
-from publish.dates import (
+from regiofeed.publish.context import Item, PublishContext, Source
+from regiofeed.publish.dates import (
     event_days,
     format_date,
     format_event_when,
@@ -17,9 +17,9 @@ from publish.dates import (
     local_day,
     parse_instant,
 )
-from publish.items import event_place, last_modified
-from publish.licences import licence_label
-from publish.scopes import (
+from regiofeed.publish.items import event_place, last_modified
+from regiofeed.publish.licences import licence_label
+from regiofeed.publish.scopes import (
     CALENDAR,
     EVENTS_CSV,
     FEED_ATOM,
@@ -56,7 +56,7 @@ STATUS_LABELS = {
 }
 
 _ENV = Environment(
-    loader=PackageLoader("publish", "templates"),
+    loader=PackageLoader("regiofeed.publish", "templates"),
     autoescape=True,  # every value comes from foreign websites
     undefined=StrictUndefined,
     trim_blocks=True,

@@ -7,10 +7,10 @@ from typing import Any
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
-from publish.context import Item, PublishContext
-from publish.dates import BERLIN, event_days, is_date_only, parse_instant
-from publish.items import event_place, first_known_source, modified_at, published_at
-from publish.licences import rights_statement
+from regiofeed.publish.context import Item, PublishContext
+from regiofeed.publish.dates import BERLIN, event_days, is_date_only, parse_instant
+from regiofeed.publish.items import event_place, first_known_source, modified_at, published_at
+from regiofeed.publish.licences import rights_statement
 
 PATH = "events.ics"
 MEDIA_TYPE = "text/calendar"

@@ -6,10 +6,19 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from publish.context import Item, PublishContext, Source
-from publish.dates import format_event_when, parse_instant
+from regiofeed.publish.dates import format_event_when, parse_instant
+
+if TYPE_CHECKING:  # only annotations: the context itself is built from these helpers
+    from regiofeed.publish.context import PublishContext
+
+Item = dict[str, Any]
+"""An item object as in DESIGN.md: JSON Feed 1.1 item plus the ``_regiofeed`` extension."""
+
+Source = dict[str, Any]
+"""A configured source: id, name, publisher, url, kind, licence (URI), schedule, and where set
+municipality, ags, publisher_url, publisher_email, keywords, themes (EU data theme codes)."""
 
 # Key order of the item object as DESIGN.md shows it (JSON Feed 1.1 order first). Keys are
 # written in this order whatever order the store built the dict in, so the output bytes depend

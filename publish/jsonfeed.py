@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from publish.context import PublishContext
-from publish.items import canonical_item, dumps
+from regiofeed.publish.context import PublishContext
+from regiofeed.publish.items import canonical_item, dumps
 
 PATH = "feed.json"
 MEDIA_TYPE = "application/feed+json"

@@ -10,13 +10,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from publish import atom, dcat, dumps, html, ical, jsonfeed, rss, tables
-from publish import health as health_json  # the parameter of publish_all is named health
-from publish.atomic import write_if_changed
-from publish.context import Item, PublishContext, PublishSettings, Source
-from publish.dates import BERLIN
-from publish.items import newest_first
-from publish.scopes import (
+from regiofeed.publish import atom, dcat, dumps, html, ical, jsonfeed, rss, tables
+from regiofeed.publish import health as health_json  # the parameter of publish_all is named health
+from regiofeed.publish.atomic import write_if_changed
+from regiofeed.publish.context import Item, PublishContext, PublishSettings, Source
+from regiofeed.publish.dates import BERLIN
+from regiofeed.publish.items import newest_first
+from regiofeed.publish.scopes import (
     CALENDAR,
     EVENTS_CSV,
     FEED_ATOM,

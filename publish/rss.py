@@ -5,9 +5,15 @@ from __future__ import annotations
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from publish.context import Item, PublishContext, Source
-from publish.items import body_html, first_known_source, last_modified, published_at, scope_home
-from publish.licences import rights_statement
+from regiofeed.publish.context import Item, PublishContext, Source
+from regiofeed.publish.items import (
+    body_html,
+    first_known_source,
+    last_modified,
+    published_at,
+    scope_home,
+)
+from regiofeed.publish.licences import rights_statement
 
 PATH = "feed.xml"
 MEDIA_TYPE = "application/rss+xml"

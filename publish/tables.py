@@ -7,8 +7,8 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from publish.context import Item, PublishContext
-from publish.dates import parse_instant
+from regiofeed.publish.context import Item, PublishContext
+from regiofeed.publish.dates import parse_instant
 
 MEDIA_TYPE = "text/csv"
 

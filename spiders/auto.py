@@ -36,8 +36,11 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from spiders.base import SourceSpider, describe_failure
-from spiders.blocks import (
+from regiofeed.models.normalise.urls import canonical_url
+from regiofeed.models.records import Record
+from regiofeed.models.sources import Source
+from regiofeed.spiders.base import SourceSpider, describe_failure
+from regiofeed.spiders.blocks import (
     DOCUMENT_SUFFIXES,
     Block,
     BlockList,
@@ -45,7 +48,7 @@ from spiders.blocks import (
     find_next_page,
     page_topic,
 )
-from spiders.discover import (
+from regiofeed.spiders.discover import (
     KIND_NAMES,
     FeedLink,
     choose_feeds,
@@ -58,21 +61,18 @@ from spiders.discover import (
     sniff,
     useful_child_sitemap,
 )
-from spiders.encoding import repaired
-from spiders.extract import (
+from regiofeed.spiders.encoding import repaired
+from regiofeed.spiders.extract import (
     EVENT_KEY_SUFFIX,
     ListEntry,
     records_from_entry,
     records_from_html_page,
     records_from_page,
 )
-from spiders.feed import feed_input
-from spiders.html import detail_facts
-from spiders.jsonfeed import NotAJsonFeed, parse_json_feed
-from spiders.middlewares import CONDITIONAL
-from spiders.records import Record
-from spiders.sources import Source
-from spiders.urls import canonical_url
+from regiofeed.spiders.feed import feed_input
+from regiofeed.spiders.html import detail_facts
+from regiofeed.spiders.jsonfeed import NotAJsonFeed, parse_json_feed
+from regiofeed.spiders.middlewares import CONDITIONAL
 
 # Feeds of one family tried before giving up on it.
 _MAX_FEED_TRIES = 3
@@ -189,7 +189,7 @@ class AutoSpider(SourceSpider):
     def _feed_records(self, response: Response, kind: str | None) -> list[Record] | None:
         """Read a feed or calendar response; None when it is none."""
         if kind == "ical":
-            from spiders.ical import records_from_ical
+            from regiofeed.spiders.ical import records_from_ical
 
             try:
                 return records_from_ical(response.body, self.source, response.url)
@@ -263,7 +263,7 @@ class AutoSpider(SourceSpider):
     # -- steps 3 to 6
 
     def _without_feeds(self, response: TextResponse, hop: int) -> Iterator[Any]:
-        from spiders.jsonld import structured_page
+        from regiofeed.spiders.jsonld import structured_page
 
         url = response.url
         structured = structured_page(response.text, url, self.source)
@@ -319,7 +319,7 @@ class AutoSpider(SourceSpider):
                                      meta={CONDITIONAL: False})
 
     def parse_structured_list(self, response: Response, hop: int, pages: int) -> Iterator[Any]:
-        from spiders.jsonld import structured_page
+        from regiofeed.spiders.jsonld import structured_page
 
         response = repaired(response)
         if not isinstance(response, TextResponse):
@@ -329,7 +329,7 @@ class AutoSpider(SourceSpider):
             yield from self._use_structured(response, structured, hop, pages)
 
     def parse_structured_detail(self, response: Response, stub: Record | None) -> Iterator[Any]:
-        from spiders.jsonld import records_from_structured
+        from regiofeed.spiders.jsonld import records_from_structured
 
         if self.detail_not_modified(response):
             return
@@ -384,7 +384,7 @@ class AutoSpider(SourceSpider):
         yield from self._read_sitemap(response, state)
 
     def _read_sitemap(self, response: Response, state: _SitemapState) -> Iterator[Any]:
-        from spiders.sitemap import parse_sitemap
+        from regiofeed.spiders.sitemap import parse_sitemap
 
         if not state.read:
             state.read.append(response.url)
@@ -568,7 +568,7 @@ def complete_year(text: str | None, today: date, *, future: bool) -> str | None:
     >>> complete_year("1. Februar", date(2024, 8, 1), future=True)
     '1. Februar 2025'
     """
-    from spiders.dates import parse_when
+    from regiofeed.models.normalise.dates import parse_when
 
     if not text or parse_when(text) is not None:
         return text

@@ -8,7 +8,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.sources import Source
+from regiofeed.models.sources import Source
 
 
 class SourceSpider(scrapy.Spider):
@@ -43,8 +43,8 @@ class SourceSpider(scrapy.Spider):
 
     def detail_not_modified(self, response: Response) -> bool:
         """Note a 304 on a detail page: its record, and the event it may announce, stand."""
-        from spiders.extract import EVENT_KEY_SUFFIX
-        from spiders.urls import canonical_url
+        from regiofeed.models.normalise.urls import canonical_url
+        from regiofeed.spiders.extract import EVENT_KEY_SUFFIX
 
         if response.status != 304:
             return False

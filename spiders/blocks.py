@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from spiders.dates import parse_when
+from regiofeed.models.normalise.dates import parse_when
 
 HtmlElement = lxml.html.HtmlElement
 # Pages arrive as text (spiders.encoding decoded them); handed to lxml as UTF-8 bytes, since a

@@ -14,38 +14,16 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter
 
-from spiders.records import Record
-from spiders.sources import CrawlSettings, Source
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.records import Record
+from regiofeed.models.sources import CrawlSettings, Source
 
 _RECORDS = TypeAdapter(list[Record])
-
-
-@dataclass
-class CrawlResult:
-    """What one source's crawl produced: records, or the reason it failed."""
-
-    source_id: str
-    ok: bool
-    records: list[Record] = field(default_factory=list)
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    statuses: dict[str, int] = field(default_factory=dict)
-    # Conditional GET: the entry URL was not modified (every record unchanged), or these
-    # records' pages were not; and the validators to send next time.
-    not_modified: bool = False
-    unchanged_keys: list[str] = field(default_factory=list)
-    validators: dict[str, dict[str, str]] = field(default_factory=dict)
-    # What the spider found and read (auto-discovery), for health.json.
-    discovered: str | None = None
-    pages: int = 0
-    bytes: int = 0
-    duration_s: float = 0.0
 
 
 def crawl(
@@ -70,7 +48,7 @@ def crawl(
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "spiders.crawl", str(job), str(out)],
+                [sys.executable, "-m", "regiofeed.spiders.crawl", str(job), str(out)],
                 capture_output=True,
                 timeout=settings.source_timeout,
                 env=env,
@@ -134,12 +112,12 @@ class _Collector:
 
 
 def _spider_class(kind: str) -> type:
-    from spiders.auto import AutoSpider
-    from spiders.feed import FeedSpider
-    from spiders.html import HtmlListSpider
-    from spiders.ical import IcalSpider
-    from spiders.jsonld import JsonLdSpider
-    from spiders.sitemap import SitemapSpider
+    from regiofeed.spiders.auto import AutoSpider
+    from regiofeed.spiders.feed import FeedSpider
+    from regiofeed.spiders.html import HtmlListSpider
+    from regiofeed.spiders.ical import IcalSpider
+    from regiofeed.spiders.jsonld import JsonLdSpider
+    from regiofeed.spiders.sitemap import SitemapSpider
 
     return {"rss": FeedSpider, "atom": FeedSpider, "jsonfeed": FeedSpider,
             "html": HtmlListSpider, "ical": IcalSpider, "jsonld": JsonLdSpider,
@@ -151,7 +129,7 @@ def _run_in_this_process(job_path: Path, out_path: Path) -> None:
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
-    from spiders.settings import scrapy_settings
+    from regiofeed.spiders.settings import scrapy_settings
 
     job = json.loads(job_path.read_text())
     source = Source.model_validate(job["source"])

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
-from spiders.blocks import page_topic, parse_html
+from regiofeed.spiders.blocks import page_topic, parse_html
 
 # MIME types of <link rel="alternate"> and what they are.
 _ALTERNATE_TYPES = {

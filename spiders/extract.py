@@ -13,15 +13,15 @@ from urllib.parse import urlsplit
 
 import trafilatura
 
-from spiders.dates import parse_date, parse_when, to_berlin
+from regiofeed.models.normalise.dates import parse_date, parse_when, to_berlin
+from regiofeed.models.normalise.places import is_online, parse_location
+from regiofeed.models.normalise.text import clean_text, html_to_text, sanitize_html
+from regiofeed.models.normalise.urls import canonical_url
+from regiofeed.models.records import EventInfo, Location, Record
+from regiofeed.models.sources import Source
 
 # The hybrid-place patterns of the labelled facts, shared so that all kinds read places alike.
-from spiders.facts import _ADDRESS_RE, _ONLINE_PART_RE, extract_event_facts
-from spiders.places import is_online, parse_location
-from spiders.records import EventInfo, Location, Record
-from spiders.sources import Source
-from spiders.text import clean_text, html_to_text, sanitize_html
-from spiders.urls import canonical_url
+from regiofeed.spiders.facts import _ADDRESS_RE, _ONLINE_PART_RE, extract_event_facts
 
 
 def _struct_to_berlin(value: time.struct_time | None) -> datetime | None:
@@ -303,7 +303,7 @@ def records_from_page(
 
 def _embedded_event(html: str, url: str, source: Source) -> Record | None:
     # Imported here: spiders.jsonld builds on this module's helpers.
-    from spiders.jsonld import records_from_structured
+    from regiofeed.spiders.jsonld import records_from_structured
 
     return next((r for r in records_from_structured(html, url, source)
                  if r.kind == "event" and r.event is not None), None)
@@ -333,7 +333,7 @@ def record_from_html_page(html: str, url: str, source: Source) -> Record | None:
     """
     from parsel import Selector
 
-    from spiders.html import select_text
+    from regiofeed.spiders.html import select_text
 
     page = Selector(text=html)
     title = next((t for t in (select_text(page, css) for css in _TITLE_CSS) if t), None)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from spiders.dates import parse_when
-from spiders.places import is_online, parse_location
-from spiders.records import EventInfo
+from regiofeed.models.normalise.dates import parse_when
+from regiofeed.models.normalise.places import is_online, parse_location
+from regiofeed.models.records import EventInfo
 
 _DATE_LABELS = ("veranstaltungsdatum", "datum", "termin", "wann")
 _TIME_LABELS = ("uhrzeit", "beginn")

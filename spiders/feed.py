@@ -15,12 +15,12 @@ import feedparser
 import scrapy
 from scrapy.http import Response
 
-from spiders.base import SourceSpider
-from spiders.encoding import decode_body
-from spiders.extract import records_from_entry
-from spiders.jsonfeed import NotAJsonFeed, parse_json_feed
-from spiders.records import Record
-from spiders.sources import Source
+from regiofeed.models.records import Record
+from regiofeed.models.sources import Source
+from regiofeed.spiders.base import SourceSpider
+from regiofeed.spiders.encoding import decode_body
+from regiofeed.spiders.extract import records_from_entry
+from regiofeed.spiders.jsonfeed import NotAJsonFeed, parse_json_feed
 
 
 class NotAFeed(ValueError):

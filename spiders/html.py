@@ -9,11 +9,11 @@ import scrapy
 from parsel import Selector
 from scrapy.http import Response, TextResponse
 
-from spiders.base import SourceSpider
-from spiders.encoding import repaired
-from spiders.extract import ListEntry, records_from_page
-from spiders.middlewares import CONDITIONAL
-from spiders.sources import Selectors
+from regiofeed.models.sources import Selectors
+from regiofeed.spiders.base import SourceSpider
+from regiofeed.spiders.encoding import repaired
+from regiofeed.spiders.extract import ListEntry, records_from_page
+from regiofeed.spiders.middlewares import CONDITIONAL
 
 
 def select_text(node: Selector, css: str | None, *, first: bool = False) -> str | None:

@@ -23,13 +23,13 @@ import scrapy
 import x_wr_timezone
 from scrapy.http import Response
 
-from spiders.base import SourceSpider
-from spiders.dates import BERLIN, to_berlin
-from spiders.extract import place_and_online
-from spiders.records import EventInfo, Location, Record
-from spiders.sources import Source
-from spiders.text import clean_text, sanitize_html
-from spiders.urls import canonical_url
+from regiofeed.models.normalise.dates import BERLIN, to_berlin
+from regiofeed.models.normalise.text import clean_text, sanitize_html
+from regiofeed.models.normalise.urls import canonical_url
+from regiofeed.models.records import EventInfo, Location, Record
+from regiofeed.models.sources import Source
+from regiofeed.spiders.base import SourceSpider
+from regiofeed.spiders.extract import place_and_online
 
 # The window of occurrences kept: recent past (so a just-finished event is not "gone" at
 # once) and a year ahead. Beyond that an endless RRULE would yield records for ever.

@@ -17,21 +17,21 @@ from extruct.utils import parse_html, parse_xmldom_html
 from pydantic import TypeAdapter, ValidationError
 from scrapy.http import Response, TextResponse
 
-from spiders.base import SourceSpider
-from spiders.dates import parse_date
-from spiders.encoding import repaired
-from spiders.extract import (
+from regiofeed.models.normalise.dates import parse_date
+from regiofeed.models.normalise.places import parse_location
+from regiofeed.models.normalise.text import clean_text, html_to_text, sanitize_html
+from regiofeed.models.normalise.urls import canonical_url
+from regiofeed.models.records import EventInfo, Location, Record
+from regiofeed.models.sources import Source
+from regiofeed.spiders.base import SourceSpider
+from regiofeed.spiders.encoding import repaired
+from regiofeed.spiders.extract import (
     EVENT_KEY_SUFFIX,
     event_from_text,
     main_content,
     place_and_online,
     split_announced,
 )
-from spiders.places import parse_location
-from spiders.records import EventInfo, Location, Record
-from spiders.sources import Source
-from spiders.text import clean_text, html_to_text, sanitize_html
-from spiders.urls import canonical_url
 
 _SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/", "schema:", "http://www.schema.org/")
 # schema.org Article and the subtypes news sites use.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spiders.sources import CrawlSettings
+from regiofeed.models.sources import CrawlSettings
 
 VERSION = "0.1"
 
@@ -45,7 +45,7 @@ def scrapy_settings(crawl: CrawlSettings, contact: str | None = None) -> dict[st
         "HTTPERROR_ALLOW_ALL": False,
         # 304 reaches the spider: it means "unchanged since the last run", not an error.
         "HTTPERROR_ALLOWED_CODES": [304],
-        "DOWNLOADER_MIDDLEWARES": {"spiders.middlewares.ConditionalGetMiddleware": 580},
+        "DOWNLOADER_MIDDLEWARES": {"regiofeed.spiders.middlewares.ConditionalGetMiddleware": 580},
         "DEFAULT_REQUEST_HEADERS": {
             "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,"
             "application/rss+xml,application/atom+xml,application/feed+json,*/*;q=0.8",

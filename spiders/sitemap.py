@@ -22,14 +22,14 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from spiders.base import SourceSpider
-from spiders.dates import BERLIN, parse_date
-from spiders.encoding import repaired
-from spiders.extract import EVENT_KEY_SUFFIX, records_from_html_page
-from spiders.jsonld import records_from_structured
-from spiders.middlewares import CONDITIONAL
-from spiders.sources import Source
-from spiders.urls import canonical_url
+from regiofeed.models.normalise.dates import BERLIN, parse_date
+from regiofeed.models.normalise.urls import canonical_url
+from regiofeed.models.sources import Source
+from regiofeed.spiders.base import SourceSpider
+from regiofeed.spiders.encoding import repaired
+from regiofeed.spiders.extract import EVENT_KEY_SUFFIX, records_from_html_page
+from regiofeed.spiders.jsonld import records_from_structured
+from regiofeed.spiders.middlewares import CONDITIONAL
 
 # Sitemap files read per crawl (an index and its children); pages are bounded by max_pages.
 MAX_SITEMAPS = 50

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from db_fixtures import db_url  # noqa: F401  (the store fixture, SQLite and PostgreSQL)
 
-from flows.demo.server import (
+from regiofeed.flows.demo.server import (
     Route,
     SiteServer,
     error,

@@ -17,7 +17,7 @@ def _postgres_url() -> str | None:
     url = os.environ.get(POSTGRES_ENV)
     if not url:
         return None
-    from models.store import normalise_url
+    from regiofeed.models.store import normalise_url
 
     return normalise_url(url)
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo.server import SiteServer
-from models.store import SourceRunSummary, Store
-from models.tables import utcnow
-from spiders.crawl import CrawlResult, crawl
-from spiders.sources import CrawlSettings, Source
+from regiofeed.flows.demo.server import SiteServer
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.models.store import SourceRunSummary, Store
+from regiofeed.models.tables import utcnow
+from regiofeed.spiders.crawl import crawl
 
 DEDUPE_SITES = Path(__file__).parent / "sites" / "dedupe"
 FAST = CrawlSettings(delay=0, timeout=5, source_timeout=60,

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo.server import Reply, SiteServer, render_demo_sources
-from spiders.crawl import CrawlResult, crawl
-from spiders.sources import CrawlSettings, Source, parse_sources
+from regiofeed.flows.demo.server import Reply, SiteServer, render_demo_sources
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.sources import CrawlSettings, Source, parse_sources
+from regiofeed.spiders.crawl import crawl
 
 FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
                      contact="https://example.org/regiofeed-test")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from spiders.blocks import (
+from regiofeed.spiders.blocks import (
     current_page_number,
     find_date,
     find_list_blocks,

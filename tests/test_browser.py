@@ -23,7 +23,7 @@ import pytest
 from test_publish import HEALTH, ITEMS, SETTINGS, SOURCES, TODAY
 from test_serve import LiveServer
 
-from publish import publish_all
+from regiofeed.publish import publish_all
 
 PHONE = {"width": 390, "height": 1200, "deviceScaleFactor": 1, "mobile": True}
 TIMEOUT = 60  # seconds; generous, the machine is shared

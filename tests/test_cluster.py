@@ -11,8 +11,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from flows.demo.server import SiteServer
-from models.store import Store
+from regiofeed.flows.demo.server import SiteServer
+from regiofeed.models.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,7 @@ def test_crawl_tasks_fan_out_over_a_dask_cluster(
     distributed = pytest.importorskip("distributed", reason="the 'cluster' extra is not installed")
     from prefect_dask import DaskTaskRunner
 
-    from flows.aggregate import aggregate
+    from regiofeed.flows.aggregate import aggregate
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None, host="127.0.0.1") as cluster:
@@ -89,7 +89,7 @@ def test_two_runs_at_once_on_postgresql_make_what_one_run_makes(
         env = {k: v for k, v in os.environ.items() if not k.startswith(("REGIOFEED_",
                                                                        "PREFECT_API"))}
         env["PREFECT_HOME"] = str(tmp_path / f"prefect-{name}")
-        command = [sys.executable, "-m", "flows.cli", "run", "--all", "--silent",
+        command = [sys.executable, "-m", "regiofeed", "run", "--all", "--silent",
                    "--sources", str(sources), "--db", db_url, "--out", str(tmp_path / name)]
         runs.append(subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True))
@@ -105,7 +105,7 @@ def test_two_runs_at_once_on_postgresql_make_what_one_run_makes(
     assert counts["source_run"] == 4 and counts["run"] == 2
     assert "Stadtputz 2024: Danke an alle Helfer" in titles
     # A third run over the same sites finds the store complete: nothing new, nothing changed.
-    again = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--all", "--sources",
+    again = subprocess.run([sys.executable, "-m", "regiofeed", "run", "--all", "--sources",
                             str(sources), "--db", db_url, "--out", str(tmp_path / "c")],
                            env={**env, "PREFECT_HOME": str(tmp_path / "prefect-c")},
                            cwd=tmp_path, capture_output=True, text=True, timeout=600)

@@ -7,7 +7,6 @@ records_from_ical); a sample of each goes through a real crawl in a child proces
 
 from __future__ import annotations
 
-import os
 import signal
 import urllib.request
 from collections import Counter
@@ -21,14 +20,15 @@ from urllib.parse import quote
 import pytest
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
+from shared import SHARED
 
-from flows.demo.server import SiteServer
-from spiders.crawl import CrawlResult, crawl
-from spiders.feed import NotAFeed, records_from_feed
-from spiders.ical import NotACalendar, records_from_ical
-from spiders.sources import CrawlSettings, Source
+from regiofeed.flows.demo.server import SiteServer
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.spiders.crawl import crawl
+from regiofeed.spiders.feed import NotAFeed, records_from_feed
+from regiofeed.spiders.ical import NotACalendar, records_from_ical
 
-SHARED = Path(os.environ.get("REGIOFEED_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 CORPORA = SHARED / "corpora"
 FEED_CORPORA = ("feedparser", "w3c-feedvalidator")
 ICAL_CORPORA = ("icalendar",)

@@ -6,9 +6,10 @@ from datetime import date, datetime
 
 import pytest
 
-from flows.demo.server import SiteServer
-from spiders.crawl import CrawlResult, crawl
-from spiders.sources import CrawlSettings, Source
+from regiofeed.flows.demo.server import SiteServer
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.spiders.crawl import crawl
 
 FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
                      contact="https://example.org/regiofeed-test")

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
+from shared import SHARED
 
-from spiders.dates import BERLIN, When, parse_date, parse_when, to_berlin
+from regiofeed.models.normalise.dates import BERLIN, When, parse_date, parse_when, to_berlin
 
 
 def berlin(*args: int) -> datetime:
@@ -211,12 +210,7 @@ def test_parse_when_returns_none_without_a_date(text: str) -> None:
 # ---------------------------------------------------------------- the German dates corpus
 
 
-def _shared_dir() -> Path:
-    override = os.environ.get("REGIOFEED_SHARED")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "shared"
-
-
-CASES_FILE = _shared_dir() / "corpora" / "german-dates" / "cases.json"
+CASES_FILE = SHARED / "corpora" / "german-dates" / "cases.json"
 
 # Out of scope by category, with the reason. parse_when has no "now", only a default year.
 OUT_OF_SCOPE = {

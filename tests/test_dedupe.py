@@ -5,8 +5,8 @@ from __future__ import annotations
 import dedupe_fixtures as fx
 import pytest
 
-from models.store import Store
-from spiders.crawl import CrawlResult
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.store import Store
 
 # The module-scoped fixtures of dedupe_fixtures: one crawl of the five sites per module.
 dedupe_site = fx.dedupe_site

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import dedupe_fixtures as fx
 
-from models.similarity import (
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.similarity import (
     compare,
     containment,
     estimate_jaccard,
@@ -18,7 +19,6 @@ from models.similarity import (
     stems,
     title_similarity,
 )
-from spiders.crawl import CrawlResult
 
 # The module-scoped fixtures of dedupe_fixtures: one crawl of the five sites per module.
 dedupe_site = fx.dedupe_site

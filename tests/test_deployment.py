@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo.server import SiteServer
+from regiofeed.flows.demo.server import SiteServer
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo.server import Reply, SiteServer
-from spiders.crawl import crawl
-from spiders.encoding import decode_body
-from spiders.sources import CrawlSettings, Source
+from regiofeed.flows.demo.server import Reply, SiteServer
+from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.spiders.crawl import crawl
+from regiofeed.spiders.encoding import decode_body
 
 PAGES = Path(__file__).parent / "sites" / "kinds" / "encoding"
 TITLE = "Grüße aus Bad Belzig"

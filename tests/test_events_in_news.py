@@ -6,9 +6,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flows.demo.server import SiteServer
-from spiders.crawl import crawl
-from spiders.sources import CrawlSettings, Source
+from regiofeed.flows.demo.server import SiteServer
+from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.spiders.crawl import crawl
 
 SITE = Path(__file__).parent / "sites" / "kinds" / "news"
 BERLIN = ZoneInfo("Europe/Berlin")

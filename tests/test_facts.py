@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
-from spiders.dates import BERLIN
-from spiders.facts import extract_event_facts
-from spiders.records import EventInfo, Location
+from regiofeed.models.normalise.dates import BERLIN
+from regiofeed.models.records import EventInfo, Location
+from regiofeed.spiders.facts import extract_event_facts
 
 # Seed 002 (Stiftung Mitarbeit): labels and values on separate lines, two dates joined by "und".
 SEED_002 = """Die digitale Stadt gemeinsam mit den Bürger/innen entwickeln

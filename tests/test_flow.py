@@ -11,8 +11,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from flows.aggregate import aggregate
-from flows.demo.server import SiteServer
+from regiofeed.flows.aggregate import aggregate
+from regiofeed.flows.demo.server import SiteServer
 
 pytestmark = pytest.mark.slow
 
@@ -162,7 +162,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 def test_demo_command_publishes_the_seed_facts(tmp_path: Path) -> None:
     """`regiofeed demo`, the real command: the facts of the five seed pages come out right."""
     out = tmp_path / "public"
-    command = [sys.executable, "-m", "flows.cli", "demo", "--first-port", "0",
+    command = [sys.executable, "-m", "regiofeed", "demo", "--first-port", "0",
                "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--out", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, env=cli_env(tmp_path),
                           timeout=600, cwd=tmp_path)

@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from flows.aggregate import aggregate
-from flows.cli import main
-from flows.demo.server import SiteServer, error
-from models.store import Store
-from models.tables import utcnow
-from spiders.crawl import CrawlResult
-from spiders.records import Record
-from spiders.sources import parse_sources
+from regiofeed.flows.aggregate import aggregate
+from regiofeed.flows.cli import main
+from regiofeed.flows.demo.server import SiteServer, error
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.records import Record
+from regiofeed.models.sources import parse_sources
+from regiofeed.models.store import Store
+from regiofeed.models.tables import utcnow
 
 SOURCE = """
 [[source]]

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows.demo.server import SiteServer
-from spiders.crawl import crawl
-from spiders.ical import NotACalendar, records_from_ical
-from spiders.records import Record
-from spiders.sources import CrawlSettings, Source
+from regiofeed.flows.demo.server import SiteServer
+from regiofeed.models.records import Record
+from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.spiders.crawl import crawl
+from regiofeed.spiders.ical import NotACalendar, records_from_ical
 
 KINDS = Path(__file__).parent / "sites" / "kinds"
 CALENDAR = KINDS / "ical" / "veranstaltungen.ics"

@@ -10,13 +10,13 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from flows.cli import main
-from flows.cli_items import items as items_group
-from models.store import Store
-from models.tables import utcnow
-from spiders.crawl import CrawlResult
-from spiders.records import EventInfo, Location, Record
-from spiders.sources import parse_sources
+from regiofeed.flows.cli import main
+from regiofeed.flows.cli_items import items as items_group
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.records import EventInfo, Location, Record
+from regiofeed.models.sources import parse_sources
+from regiofeed.models.store import Store
+from regiofeed.models.tables import utcnow
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SOURCES = parse_sources("\n".join(f"""

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from shared import SHARED
 
-from flows.demo.server import SiteServer
-from spiders.crawl import crawl
-from spiders.jsonld import records_from_structured
-from spiders.sources import CrawlSettings, Source
+from regiofeed.flows.demo.server import SiteServer
+from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.spiders.crawl import crawl
+from regiofeed.spiders.jsonld import records_from_structured
 
 KINDS = Path(__file__).parent / "sites" / "kinds"
-SHARED = Path(os.environ.get("REGIOFEED_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 EXAMPLES = SHARED / "corpora" / "schemaorg-examples" / "schemaorg-all-examples.txt"
 BERLIN = ZoneInfo("Europe/Berlin")
 FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-from models.store import Store
+import regiofeed.models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from regiofeed.models.store import Store
 
 
 def test_migrated_store_matches_the_models(db_url: str) -> None:

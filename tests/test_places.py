@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from spiders.places import is_online, parse_location
-from spiders.records import Location
+from regiofeed.models.normalise.places import is_online, parse_location
+from regiofeed.models.records import Location
 
 
 @pytest.mark.parametrize(

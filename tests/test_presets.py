@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo.server import Reply, Request, SiteServer
-from spiders.crawl import CrawlResult, crawl
-from spiders.presets import PRESETS, preset_names
-from spiders.sources import CrawlSettings, Selectors, Source, SourcesError, parse_sources
+from regiofeed.flows.demo.server import Reply, Request, SiteServer
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.presets import PRESETS, preset_names
+from regiofeed.models.sources import CrawlSettings, Selectors, Source, SourcesError, parse_sources
+from regiofeed.spiders.crawl import crawl
 
 FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
                      contact="https://example.org/regiofeed-test")

@@ -10,10 +10,10 @@ import feedparser
 import lxml.html
 import pytest
 
-from publish import PublishSettings, publish_all
-from publish.context import PublishContext
-from publish.rss import render as render_rss
-from publish.scopes import INDEX_HTML, scope_files, scopes
+from regiofeed.publish import PublishSettings, publish_all
+from regiofeed.publish.context import PublishContext
+from regiofeed.publish.rss import render as render_rss
+from regiofeed.publish.scopes import INDEX_HTML, scope_files, scopes
 
 TODAY = date(2024, 9, 1)
 OLD = 1_000_000_000  # an mtime far in the past, so any touch is visible

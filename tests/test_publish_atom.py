@@ -10,9 +10,9 @@ import pytest
 from lxml import etree
 from test_publish import HEALTH, ITEMS, NEWEST_FIRST, SETTINGS, SOURCES, SPERRUNG, TODAY
 
-from publish import PublishSettings, publish_all
-from publish.atom import item_iri
-from publish.context import PublishContext
+from regiofeed.publish import PublishSettings, publish_all
+from regiofeed.publish.atom import item_iri
+from regiofeed.publish.context import PublishContext
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 LICENCE_LABEL = "Datenlizenz Deutschland – Namensnennung – Version 2.0"
@@ -95,7 +95,7 @@ def test_scope_and_stream_feeds_are_titled_and_filtered(out: Path) -> None:
 
 
 def test_empty_atom_feed_is_valid_and_stable(tmp_path: Path) -> None:
-    from publish.atom import render
+    from regiofeed.publish.atom import render
 
     ctx = PublishContext([], SOURCES, HEALTH, PublishSettings(), TODAY)
     first = render(ctx)

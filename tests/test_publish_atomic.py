@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from publish.atomic import write_if_changed
+from regiofeed.publish.atomic import write_if_changed
 
 OLD = 1_000_000_000  # an mtime far in the past, so any touch is visible
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from test_publish import HEALTH, ITEMS, SETTINGS, SOURCES, TODAY
 
-from publish import publish_all
-from publish.tables import EVENT_COLUMNS, ITEM_COLUMNS
+from regiofeed.publish import publish_all
+from regiofeed.publish.tables import EVENT_COLUMNS, ITEM_COLUMNS
 
 
 @pytest.fixture

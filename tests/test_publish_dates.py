@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from publish.dates import event_days, format_date, format_event_when, parse_instant
+from regiofeed.publish.dates import event_days, format_date, format_event_when, parse_instant
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,12 @@ import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, FOAF, RDF
+from shared import SHARED
 
-from publish import FORMATS, PublishSettings, publish_all
-from publish.context import PublishContext
-from publish.dcat import PLACEHOLDER_BASE, frequency_code, page_path, render_pages
-from publish.dcat_vocab import DCATDE, HYDRA, VCARD
+from regiofeed.publish import FORMATS, PublishSettings, publish_all
+from regiofeed.publish.context import PublishContext
+from regiofeed.publish.dcat import PLACEHOLDER_BASE, frequency_code, page_path, render_pages
+from regiofeed.publish.dcat_vocab import DCATDE, HYDRA, VCARD
 
 # A plain Namespace: pytest's collection probes module attributes, which rdflib's closed
 # DCAT namespace answers with a warning.
@@ -439,9 +440,7 @@ def test_publish_all_writes_the_catalogue_and_its_pages(tmp_path: Path):
 
 
 def validator() -> Path:
-    shared = os.environ.get("REGIOFEED_SHARED")
-    folder = Path(shared) if shared else Path(__file__).resolve().parents[2] / "shared"
-    tool = folder / "tools" / "validate_dcat.py"
+    tool = SHARED / "tools" / "validate_dcat.py"
     if not tool.is_file():
         pytest.skip(f"DCAT-AP.de validator not found at {tool} (set REGIOFEED_SHARED)")
     return tool

@@ -11,8 +11,8 @@ import icalendar
 import pytest
 from test_publish import BURGFEST, HEALTH, ITEMS, KONFERENZ, SETTINGS, SOURCES, TODAY
 
-from publish import PublishSettings, publish_all
-from publish.ical import sequence
+from regiofeed.publish import PublishSettings, publish_all
+from regiofeed.publish.ical import sequence
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

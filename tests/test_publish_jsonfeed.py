@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from test_publish import HEALTH, ITEMS, SETTINGS, SOURCES, TODAY
 
-from publish import PublishSettings, publish_all
+from regiofeed.publish import PublishSettings, publish_all
 
 # The structure JSON Feed 1.1 requires, as a JSON Schema: top-level version, title and items;
 # each item an id (a string), and content_html or content_text; dates RFC 3339; authors an

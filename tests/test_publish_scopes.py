@@ -9,8 +9,8 @@ import lxml.html
 import pytest
 from test_publish import HEALTH, ITEMS, SETTINGS, SOURCES, TODAY
 
-from publish import publish_all
-from publish.scopes import (
+from regiofeed.publish import publish_all
+from regiofeed.publish.scopes import (
     CALENDAR,
     EVENTS_CSV,
     FEED_ATOM,

@@ -16,8 +16,8 @@ import pytest
 import uvicorn
 from test_publish import HEALTH, ITEMS, SETTINGS, SOURCES, TODAY
 
-from flows.serve import create_app
-from publish import publish_all
+from regiofeed.flows.serve import create_app
+from regiofeed.publish import publish_all
 
 
 class LiveServer:

@@ -17,7 +17,7 @@ import feedparser
 import pytest
 from parsel import Selector
 
-from flows.demo.server import (
+from regiofeed.flows.demo.server import (
     DEMO_SITES,
     Reply,
     SiteServer,
@@ -27,7 +27,7 @@ from flows.demo.server import (
     sequence,
     slow,
 )
-from spiders.sources import parse_sources
+from regiofeed.models.sources import parse_sources
 
 SITES = Path(__file__).parent / "sites"
 ROOT = Path(__file__).parents[1]

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows.demo.server import SiteServer
-from spiders.crawl import crawl
-from spiders.sitemap import NotASitemap, parse_sitemap
-from spiders.sources import CrawlSettings, Source
+from regiofeed.flows.demo.server import SiteServer
+from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.spiders.crawl import crawl
+from regiofeed.spiders.sitemap import NotASitemap, parse_sitemap
 
 SITE = Path(__file__).parent / "sites" / "kinds" / "sitemap"
 BERLIN = ZoneInfo("Europe/Berlin")

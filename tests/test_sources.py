@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from spiders.sources import SourcesError, load_sources, parse_sources
+from regiofeed.models.sources import SourcesError, load_sources, parse_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,7 +108,7 @@ def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
 def test_sources_check_command(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(GOOD.replace('licence = "dl-by-de/2.0"', 'licence = "free"'), encoding="utf-8")
-    cli = [sys.executable, "-m", "flows.cli"]
+    cli = [sys.executable, "-m", "regiofeed"]
     result = subprocess.run([*cli, "sources", "check", str(bad)], capture_output=True, text=True)
     assert result.returncode == 1
     assert "source 'bad-belzig-aktuelles': key 'licence'" in result.stderr

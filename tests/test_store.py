@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.store import Store
-from models.tables import utcnow
-from spiders.crawl import CrawlResult
-from spiders.records import EventInfo, Location, Record
-from spiders.sources import parse_sources
+from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.records import EventInfo, Location, Record
+from regiofeed.models.sources import parse_sources
+from regiofeed.models.store import Store
+from regiofeed.models.tables import utcnow
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spiders.text import clean_text, html_to_text, sanitize_html
+from regiofeed.models.normalise.text import clean_text, html_to_text, sanitize_html
 
 # From seed 000: the body follows the heading twice, line by line (mobile + desktop copy).
 SEED_000 = """Digital und Coworking Engagement

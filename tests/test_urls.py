@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spiders.urls import canonical_url
+from regiofeed.models.normalise.urls import canonical_url
 
 
 @pytest.mark.parametrize(

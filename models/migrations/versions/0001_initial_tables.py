@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import models.tables
+import regiofeed.models.tables
 
 revision = '0001'
 down_revision = None
@@ -24,9 +24,9 @@ def upgrade() -> None:
     op.create_table('item',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-    sa.Column('created_at', models.tables.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('changed_at', models.tables.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('gone_at', models.tables.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('gone_at', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('item', schema=None) as batch_op:
@@ -34,8 +34,8 @@ def upgrade() -> None:
 
     op.create_table('run',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-    sa.Column('started_at', models.tables.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', models.tables.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('licence', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('config', sa.JSON(), nullable=False),
-    sa.Column('updated_at', models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('record',
@@ -61,11 +61,11 @@ def upgrade() -> None:
     sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('first_seen', models.tables.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen', models.tables.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('changed_at', models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_seen', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=False),
     sa.Column('missing_runs', sa.Integer(), nullable=False),
-    sa.Column('gone_at', models.tables.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('gone_at', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['item_id'], ['item.id'], ),
     sa.ForeignKeyConstraint(['source_id'], ['source.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -79,8 +79,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('run_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('source_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('started_at', models.tables.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=False),
     sa.Column('ok', sa.Boolean(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('warnings', sa.JSON(), nullable=False),
@@ -107,7 +107,7 @@ def upgrade() -> None:
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('fetched_at', models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('fetched_at', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=False),
     sa.Column('run_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.ForeignKeyConstraint(['record_id'], ['record.id'], ),
     sa.PrimaryKeyConstraint('id'),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import models.tables
+import regiofeed.models.tables
 
 revision = '0003'
 down_revision = '0002'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('item_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('other_item_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('record_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', models.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', regiofeed.models.tables.UTCDateTime(timezone=True), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
@@ -83,7 +83,7 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
     # Records stored before this revision get their dedupe index entries now.
-    from models.dedupe import backfill_index
+    from regiofeed.models.dedupe import backfill_index
 
     backfill_index(op.get_bind())
 

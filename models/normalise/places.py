@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from spiders.records import Location
+from regiofeed.models.records import Location
 
 _POSTAL_RE = re.compile(r"^(?P<postal_code>\d{5})\s+(?P<locality>\D.*)$")
 # Street words, also as the end of a compound ("Weitzgrunder Str.", "Marktplatz", "Am Anger").

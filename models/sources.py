@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from spiders.presets import PRESETS
+from regiofeed.models.presets import PRESETS
 
 # The kinds of source the design names; each has its spider (spiders/crawl.py).
 KNOWN_KINDS = ("auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap")
