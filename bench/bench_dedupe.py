@@ -22,10 +22,10 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, text
 
+from regiofeed.models.berlin import BERLIN
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.dedupe import chunks, index_rows
 from regiofeed.models.items import item_id_for
@@ -34,7 +34,6 @@ from regiofeed.models.similarity import features
 from regiofeed.models.store import Store
 from regiofeed.models.tables import ItemRow, RecordBandRow, RecordIndexRow, RecordRow, SourceRow
 
-BERLIN = ZoneInfo("Europe/Berlin")
 FIRST_DAY = date(2022, 1, 1)
 DAYS = 4 * 365
 SOURCES_OLD = 200

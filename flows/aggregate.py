@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
@@ -15,14 +14,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from regiofeed.flows import progress
 from regiofeed.flows.notify import changes, notify
+from regiofeed.models.berlin import BERLIN
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.sources import CrawlSettings, Source, SourcesConfig, is_due, load_sources
 from regiofeed.models.store import DEFAULT_DB, SourceRunSummary, Store
 from regiofeed.models.tables import utcnow
 from regiofeed.publish import PublishSettings, publish_all
 from regiofeed.spiders.crawl import crawl
-
-BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @dataclass

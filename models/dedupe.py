@@ -370,6 +370,7 @@ class Matcher:
             for statement, params in lookups:
                 yield from self.conn.execute(statement, params)
             return
+        # Only on PostgreSQL: psycopg is not needed for a SQLite store.
         from psycopg.rows import namedtuple_row
 
         driver_connection = self.conn.connection.driver_connection

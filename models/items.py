@@ -21,13 +21,11 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from regiofeed.models.berlin import BERLIN
 from regiofeed.models.similarity import completeness, parse_when, source_links
 from regiofeed.models.sources import LICENCE_BASE
 from regiofeed.models.tables import ItemRow, RecordRow, SourceRow
-
-BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def item_id_for(source_id: str, key: str) -> str:

@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from regiofeed.models.berlin import parse_iso
+
 
 def _date_or_datetime(value: Any) -> Any:
     """Read ISO text as a date when it has no time, so that JSON round trips keep date-only."""
     if isinstance(value, str):
-        text = value.strip()
-        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        return parse_iso(value)
     return value
 
 

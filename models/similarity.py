@@ -43,11 +43,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from regiofeed.models.berlin import BERLIN, parse_iso
+from regiofeed.models.normalise.urls import canonical_url
 
 # News: stories within this many days may be the same story in other words; beyond it and up
 # to NEWS_MAX_DAYS only a near copy (a late republication) is the same story.
@@ -288,8 +288,7 @@ def parse_when(value: Any) -> date | datetime | None:
     """Read a stored ISO date or datetime (date-only text stays a date)."""
     if value is None or isinstance(value, date):
         return value
-    text = str(value)
-    return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    return parse_iso(str(value))
 
 
 @dataclass
@@ -377,8 +376,6 @@ def source_links(data: dict[str, Any]) -> list[tuple[str, bool]]:
 
 @lru_cache(maxsize=100_000)
 def _canonical(url: str) -> str:
-    from regiofeed.models.normalise.urls import canonical_url
-
     try:
         return canonical_url(url)
     except ValueError:

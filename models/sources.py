@@ -12,21 +12,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from regiofeed.models.licences import LICENCE_BASE, LICENCES
 from regiofeed.models.presets import PRESETS
 
 # The kinds of source the design names; each has its spider (spiders/crawl.py).
 KNOWN_KINDS = ("auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap")
 FEED_KINDS = ("rss", "atom", "jsonfeed")
 
-# Licence ids of http://dcat-ap.de/def/licenses/ (the list GovData accepts).
-LICENCE_BASE = "http://dcat-ap.de/def/licenses/"
-LICENCES = (
-    "dl-by-de/2.0", "dl-zero-de/2.0", "dl-by-nc-de/1.0", "dl-by-de/1.0",
-    "cc-by/4.0", "cc-by-sa/4.0", "cc-by-nd/4.0", "cc-by-nc/4.0", "cc-by-nc-sa/4.0",
-    "cc-by-nc-nd/4.0", "cc-by-de/3.0", "cc-by-sa-de/3.0", "cc-zero", "odbl", "odc-by",
-    "odc-pddl", "gfdl", "apache", "bsd", "gpl/3.0", "mozilla", "officialWork",
-    "other-open", "other-opensource", "other-freeware", "other-commercial", "other-closed",
-)
 
 # EU data themes (http://publications.europa.eu/resource/authority/data-theme).
 DATA_THEMES = ("AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "OP_DATPRO",
@@ -207,9 +199,16 @@ class CrawlSettings(BaseModel):
 
 
 class PublishConfig(BaseModel):
-    """The `[publish]` table: what the published tree and its catalogue say about themselves."""
+    """The `[publish]` table: what the published tree and its catalogue say about themselves.
 
-    model_config = ConfigDict(extra="forbid")
+    ``base_url`` is the public URL of the tree (e.g. ``https://example.org/regiofeed/``); when
+    it is None, links are relative and feed self-links are left out.
+    ``feed_size`` is how many of the newest items go into feed.xml, atom.xml and feed.json.
+    ``calendar_past_days``: events.ics carries upcoming events and those whose last day is at
+    most this many days ago (data/events.csv carries every event).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     title: str = "regiofeed"
     description: str = "Nachrichten und Veranstaltungen aus der Region"
@@ -222,8 +221,25 @@ class PublishConfig(BaseModel):
     # Assigned by GovData to each harvested catalogue; left out unless set.
     contributor_id: str | None = None
     feed_size: int = Field(50, ge=1, le=1000)
+    calendar_past_days: int = Field(30, ge=0)
     datasets_per_page: int = Field(100, ge=1)
     language: str = "de"
+
+    @field_validator("base_url")
+    @classmethod
+    def _with_trailing_slash(cls, value: str | None) -> str | None:
+        # A base without the trailing slash would make urljoin drop its last segment.
+        return value if value is None or value.endswith("/") else value + "/"
+
+    def url_for(self, path: str) -> str:
+        """Return the public URL of ``path`` in the tree, or ``path`` itself without base_url.
+
+        >>> PublishConfig(base_url="https://example.org/rf").url_for("feed.xml")
+        'https://example.org/rf/feed.xml'
+        >>> PublishConfig().url_for("feed.xml")
+        'feed.xml'
+        """
+        return path if self.base_url is None else self.base_url + path
 
 
 class NotifyConfig(BaseModel):

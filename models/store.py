@@ -10,10 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, or_, text
 from sqlalchemy import select as core_select
@@ -21,6 +20,7 @@ from sqlalchemy import update as core_update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
+from regiofeed.models.berlin import BERLIN
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.dedupe import Matcher, chunks, write_index
 from regiofeed.models.health import far_below_usual, source_health, usual_records
@@ -52,7 +52,6 @@ class ItemError(ValueError):
 
 DEFAULT_DB = "sqlite:///data/regiofeed.db"
 _MEMORY_LOCKS: dict[str, threading.Lock] = {}
-BERLIN = ZoneInfo("Europe/Berlin")
 # A record must be missing from this many successful crawls in a row before it counts as gone:
 # one miss can be a page that was briefly cut short.
 GONE_AFTER_MISSES = 2
@@ -657,6 +656,4 @@ def _ended_before(item: dict, today: date) -> bool:
 
 def _aware(value: datetime) -> datetime:
     """Aggregates bypass the column type: SQLite hands back naive UTC."""
-    from datetime import UTC
-
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -7,53 +7,13 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from regiofeed.models.sources import PublishConfig
 from regiofeed.publish.dates import event_days
 from regiofeed.publish.items import Item, Source, newest_first
 from regiofeed.publish.scopes import ROOT, STREAM_KIND, Scope
 
-
-@dataclass(frozen=True)
-class PublishSettings:
-    """What the published tree says about itself.
-
-    ``base_url`` is the public URL of the tree (e.g. ``https://example.org/regiofeed/``); when
-    it is None, links are relative and feed self-links are left out.
-    ``feed_size`` is how many of the newest items go into feed.xml, atom.xml and feed.json.
-    ``calendar_past_days``: events.ics carries upcoming events and those whose last day is at
-    most this many days ago (data/events.csv carries every event).
-    """
-
-    title: str = "regiofeed"
-    description: str = "Nachrichten und Veranstaltungen aus der Region"
-    base_url: str | None = None
-    language: str = "de"
-    feed_size: int = 50
-    calendar_past_days: int = 30
-    # For the DCAT-AP.de catalogue: who runs this instance, how to reach them, GovData's id.
-    publisher: str = "regiofeed"
-    contact_email: str | None = None
-    contact_url: str | None = None
-    contributor_id: str | None = None
-    datasets_per_page: int = 100
-
-    def __post_init__(self) -> None:
-        if self.feed_size < 1:
-            raise ValueError(f"feed_size must be at least 1, got {self.feed_size}")
-        if self.calendar_past_days < 0:
-            raise ValueError(f"calendar_past_days must be >= 0, got {self.calendar_past_days}")
-        if self.base_url is not None and not self.base_url.endswith("/"):
-            # A base without the trailing slash would make urljoin drop its last segment.
-            object.__setattr__(self, "base_url", self.base_url + "/")
-
-    def url_for(self, path: str) -> str:
-        """Return the public URL of ``path`` in the tree, or ``path`` itself without base_url.
-
-        >>> PublishSettings(base_url="https://example.org/rf").url_for("feed.xml")
-        'https://example.org/rf/feed.xml'
-        >>> PublishSettings().url_for("feed.xml")
-        'feed.xml'
-        """
-        return path if self.base_url is None else self.base_url + path
+# The `[publish]` table of sources.toml is what the published tree says about itself.
+PublishSettings = PublishConfig
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from urllib.parse import urlsplit
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, FOAF, RDF, XSD
 
+from regiofeed.models.sources import schedule_interval
 from regiofeed.publish.context import Item, PublishContext, PublishSettings, Source
 from regiofeed.publish.dates import BERLIN, local_day
 from regiofeed.publish.dcat_serialize import JSON_LD, RDF_XML, SERIALISATIONS, TURTLE, serialize
@@ -590,20 +590,12 @@ def frequency_code(interval: timedelta) -> str:
     return min(enumerate(FREQUENCIES), key=distance)[1][0]
 
 
-_INTERVAL = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
-_NAMED_SCHEDULES = {"hourly": timedelta(hours=1), "daily": timedelta(days=1),
-                    "weekly": timedelta(weeks=1)}  # fmt: skip
-
-
 def _interval(schedule: str) -> timedelta | None:
-    """Turn a schedule ("hourly", "daily", "weekly", "30m", "6h", "2d") into an interval."""
-    if schedule in _NAMED_SCHEDULES:
-        return _NAMED_SCHEDULES[schedule]
-    match = _INTERVAL.match(schedule)
-    if not match or int(match.group(1)) == 0:
+    """The interval of a source's schedule, None for one that is not valid."""
+    try:
+        return schedule_interval(schedule)
+    except ValueError:
         return None
-    unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
-    return timedelta(**{unit: int(match.group(1))})
 
 
 def _licence(sources: Iterable[Source]) -> str:

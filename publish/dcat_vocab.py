@@ -14,6 +14,8 @@ from typing import NamedTuple
 from rdflib import Namespace
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
 
+from regiofeed.models.licences import LICENCE_BASE
+
 DCT = DCTERMS
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
@@ -25,7 +27,7 @@ DATA_THEME = Namespace(EU + "data-theme/")
 FREQUENCY = Namespace(EU + "frequency/")
 LANGUAGE = Namespace(EU + "language/")
 IANA = Namespace("http://www.iana.org/assignments/media-types/")
-LICENSES = "http://dcat-ap.de/def/licenses/"
+LICENSES = LICENCE_BASE
 CONTRIBUTORS = "http://dcat-ap.de/def/contributors/"
 MUNICIPALITY_KEY = Namespace("http://dcat-ap.de/def/politicalGeocoding/municipalityKey/")
 GEOCODING_LEVEL_MUNICIPALITY = "http://dcat-ap.de/def/politicalGeocoding/Level/municipality"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-LICENCE_BASE = "http://dcat-ap.de/def/licenses/"
+from regiofeed.models.licences import LICENCE_BASE
 
 # The names the dcat-ap.de vocabulary gives the licences sources use most; others show their id.
 LABELS = {

@@ -62,17 +62,12 @@ from regiofeed.spiders.discover import (
     useful_child_sitemap,
 )
 from regiofeed.spiders.encoding import repaired
-from regiofeed.spiders.extract import (
-    EVENT_KEY_SUFFIX,
-    ListEntry,
-    records_from_entry,
-    records_from_html_page,
-    records_from_page,
-)
+from regiofeed.spiders.extract import EVENT_KEY_SUFFIX, ListEntry, records_from_entry
 from regiofeed.spiders.feed import feed_input
-from regiofeed.spiders.html import detail_facts
 from regiofeed.spiders.jsonfeed import NotAJsonFeed, parse_json_feed
 from regiofeed.spiders.middlewares import CONDITIONAL
+from regiofeed.spiders.pages import records_from_html_page, records_from_page
+from regiofeed.spiders.selectors import detail_facts
 
 # Feeds of one family tried before giving up on it.
 _MAX_FEED_TRIES = 3

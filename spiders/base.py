@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from regiofeed.models.normalise.urls import canonical_url
 from regiofeed.models.sources import Source
+from regiofeed.spiders.extract import EVENT_KEY_SUFFIX
 
 
 class SourceSpider(scrapy.Spider):
@@ -43,9 +47,6 @@ class SourceSpider(scrapy.Spider):
 
     def detail_not_modified(self, response: Response) -> bool:
         """Note a 304 on a detail page: its record, and the event it may announce, stand."""
-        from regiofeed.models.normalise.urls import canonical_url
-        from regiofeed.spiders.extract import EVENT_KEY_SUFFIX
-
         if response.status != 304:
             return False
         key = canonical_url(response.url)
@@ -65,9 +66,6 @@ class SourceSpider(scrapy.Spider):
 
 def describe_failure(failure: Failure) -> str:
     """Say in one line what went wrong with a request: status, timeout, DNS, refused."""
-    from scrapy.exceptions import IgnoreRequest
-    from scrapy.spidermiddlewares.httperror import HttpError
-
     exc = failure.value
     request = getattr(failure, "request", None)
     url = request.url if request is not None else ""

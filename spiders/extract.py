@@ -12,8 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import trafilatura
+from parsel import Selector
 
-from regiofeed.models.normalise.dates import parse_date, parse_when, to_berlin
+from regiofeed.models.normalise.dates import parse_when, to_berlin
 from regiofeed.models.normalise.places import is_online, parse_location
 from regiofeed.models.normalise.text import clean_text, html_to_text, sanitize_html
 from regiofeed.models.normalise.urls import canonical_url
@@ -31,11 +32,11 @@ def _struct_to_berlin(value: time.struct_time | None) -> datetime | None:
     return to_berlin(datetime.fromtimestamp(calendar.timegm(value), tz=UTC))
 
 
-def _year_of(value: datetime | date | None) -> int | None:
+def year_of(value: datetime | date | None) -> int | None:
     return value.year if value is not None else None
 
 
-def _safe_url(url: str | None, base: str | None) -> str | None:
+def safe_url(url: str | None, base: str | None) -> str | None:
     if not url:
         return None
     try:
@@ -134,7 +135,7 @@ def record_from_entry(entry: Any, source: Source, feed_url: str) -> Record | Non
     An event found in the text makes it an event record; `records_from_entry` splits that
     into news and event.
     """
-    link = _safe_url(entry.get("link"), feed_url)
+    link = safe_url(entry.get("link"), feed_url)
     html = ""
     if entry.get("content"):
         html = entry["content"][0].get("value", "")
@@ -156,7 +157,7 @@ def record_from_entry(entry: Any, source: Source, feed_url: str) -> Record | Non
     if not key:
         key = "sha256:" + hashlib.sha256(f"{title}\n{published}".encode()).hexdigest()
     tags = sorted({clean_text(t.get("term", "")) for t in entry.get("tags", []) if t.get("term")})
-    event = event_from_text(content_text or "", default_year=_year_of(published))
+    event = event_from_text(content_text or "", default_year=year_of(published))
     return Record(
         source_id=source.id,
         key=str(key),
@@ -217,159 +218,8 @@ def original_of(html: str, url: str) -> str | None:
     >>> original_of('<link rel="canonical" href="/b">', "https://dorf.example/b") is None
     True
     """
-    from parsel import Selector
-
     href = Selector(text=html).css("link[rel~=canonical]::attr(href)").get()
-    canonical = _safe_url(href, url)
+    canonical = safe_url(href, url)
     if not canonical or urlsplit(canonical).netloc == urlsplit(url).netloc:
         return None
     return canonical
-
-
-def record_from_page(
-    source: Source,
-    entry: ListEntry,
-    list_url: str,
-    *,
-    detail_html: str | None = None,
-    detail_url: str | None = None,
-    detail: dict[str, str | None] | None = None,
-) -> Record:
-    """Build a Record from a list entry and, when it was read, its detail page."""
-    detail = detail or {}
-    url = _safe_url(detail_url or entry.link, list_url)
-    content_html, content_text = "", ""
-    if detail_html is not None:
-        content_html, content_text = main_content(detail_html, detail_url or list_url,
-                                                  detail.get("content"))
-    summary = clean_text(entry.summary or "") or None
-    if not content_text and summary:
-        content_text = summary
-    published = parse_date(entry.date_text or detail.get("date") or "")
-    if published is None and detail.get("meta_date"):
-        published = parse_date(detail["meta_date"] or "")
-    title = clean_text(entry.title)
-    default_year = _year_of(published)
-    event = event_from_text(
-        content_text,
-        default_year=default_year,
-        when=detail.get("when") or entry.when,
-        place=detail.get("location") or entry.location,
-    )
-    if event is None and source.item_kind == "event" and isinstance(published, date):
-        # An event calendar whose only date is the one shown in the list.
-        event = EventInfo(start=published, all_day=not isinstance(published, datetime))
-        published = None
-    key = url or f"{canonical_url(list_url)}#" + hashlib.sha256(title.encode()).hexdigest()[:16]
-    return Record(
-        source_id=source.id,
-        key=key,
-        url=url,
-        title=title,
-        content_text=content_text or None,
-        content_html=content_html or None,
-        summary=summary if summary and summary != content_text else None,
-        date_published=published,
-        kind="event" if event is not None else "news",
-        event=event,
-        original_url=original_of(detail_html, detail_url or list_url) if detail_html else None,
-    )
-
-
-def records_from_page(
-    source: Source,
-    entry: ListEntry,
-    list_url: str,
-    *,
-    detail_html: str | None = None,
-    detail_url: str | None = None,
-    detail: dict[str, str | None] | None = None,
-) -> list[Record]:
-    """Build the records of a list entry and its detail page (see split_announced).
-
-    A schema.org Event embedded in the detail page wins over labelled facts in its text:
-    it names the event and states its time and place in machine-readable form.
-    """
-    record = record_from_page(source, entry, list_url, detail_html=detail_html,
-                              detail_url=detail_url, detail=detail)
-    name = None
-    if detail_html is not None:
-        embedded = _embedded_event(detail_html, detail_url or list_url, source)
-        if embedded is not None:
-            name = embedded.title
-            record = record.model_copy(update={"event": embedded.event, "kind": "event"})
-    return split_announced(record, source, event_name=name)
-
-
-def _embedded_event(html: str, url: str, source: Source) -> Record | None:
-    # Imported here: spiders.jsonld builds on this module's helpers.
-    from regiofeed.spiders.jsonld import records_from_structured
-
-    return next((r for r in records_from_structured(html, url, source)
-                 if r.kind == "event" and r.event is not None), None)
-
-
-_TITLE_CSS = ("meta[property='og:title']::attr(content)", "h1", "title")
-_DATE_CSS = (
-    "meta[property='article:published_time']::attr(content)",
-    "meta[itemprop='datePublished']::attr(content)",
-    "time[datetime]::attr(datetime)",
-)
-_MODIFIED_CSS = "meta[property='article:modified_time']::attr(content)"
-# "Veröffentlicht am 7. August 2024", "Stand: 07.08.2024": the publication date in words.
-# ("Datum:" is left to the event facts: on event pages it is the event's date.)
-_DATE_LABEL_RE = re.compile(
-    r"^(?:veröffentlicht(?:\s+am)?|erstellt(?:\s+am)?|stand)\s*:?\s*(?P<date>.{6,40})$",
-    re.IGNORECASE | re.MULTILINE,
-)
-
-
-def record_from_html_page(html: str, url: str, source: Source) -> Record | None:
-    """Build a Record from a detail page without selectors; None when it has no title.
-
-    Title from og:title, else the first h1, else <title>; the date from
-    article:published_time or a time[datetime], else a labelled line ("Veröffentlicht am");
-    the main text as `main_content` finds it; an event from labelled facts.
-    """
-    from parsel import Selector
-
-    from regiofeed.spiders.html import select_text
-
-    page = Selector(text=html)
-    title = next((t for t in (select_text(page, css) for css in _TITLE_CSS) if t), None)
-    if not title:
-        return None
-    content_html, content_text = main_content(html, url)
-    published = next((d for d in (parse_date(page.css(css).get() or "") for css in _DATE_CSS)
-                      if d is not None), None)
-    if published is None and content_text:
-        match = _DATE_LABEL_RE.search(content_text)
-        published = parse_date(match["date"]) if match else None
-    modified = parse_date(page.css(_MODIFIED_CSS).get() or "")
-    image = _safe_url(page.css("meta[property='og:image']::attr(content)").get(), url)
-    event = event_from_text(content_text, default_year=_year_of(published))
-    if event is None and source.item_kind == "event" and isinstance(published, date):
-        event = EventInfo(start=published, all_day=not isinstance(published, datetime))
-        published = None
-    key = canonical_url(url)
-    return Record(
-        source_id=source.id,
-        key=key,
-        url=key,
-        title=clean_text(title),
-        content_text=content_text or None,
-        content_html=content_html or None,
-        date_published=published,
-        date_modified=modified if isinstance(modified, datetime) and modified != published
-        else None,
-        image=image,
-        kind="event" if event is not None else "news",
-        event=event,
-        original_url=original_of(html, url),
-    )
-
-
-def records_from_html_page(html: str, url: str, source: Source) -> list[Record]:
-    """Build the records of a detail page read without selectors (see split_announced)."""
-    record = record_from_html_page(html, url, source)
-    return split_announced(record, source) if record is not None else []

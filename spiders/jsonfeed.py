@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
@@ -37,8 +38,6 @@ def _entry(item: dict[str, Any]) -> dict[str, Any]:
         content.append({"type": "text/html", "value": item["content_html"]})
     elif isinstance(item.get("content_text"), str):
         # Plain text: escape it so that the HTML clean-up keeps it as text.
-        from html import escape
-
         paragraphs = [p for p in item["content_text"].split("\n\n") if p.strip()]
         content.append({"type": "text/html",
                         "value": "".join(f"<p>{escape(p)}</p>" for p in paragraphs)})

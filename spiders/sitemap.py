@@ -27,9 +27,10 @@ from regiofeed.models.normalise.urls import canonical_url
 from regiofeed.models.sources import Source
 from regiofeed.spiders.base import SourceSpider
 from regiofeed.spiders.encoding import repaired
-from regiofeed.spiders.extract import EVENT_KEY_SUFFIX, records_from_html_page
+from regiofeed.spiders.extract import EVENT_KEY_SUFFIX
 from regiofeed.spiders.jsonld import records_from_structured
 from regiofeed.spiders.middlewares import CONDITIONAL
+from regiofeed.spiders.pages import records_from_html_page
 
 # Sitemap files read per crawl (an index and its children); pages are bounded by max_pages.
 MAX_SITEMAPS = 50

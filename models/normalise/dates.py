@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
-from zoneinfo import ZoneInfo
 
 import dateparser
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from regiofeed.models.berlin import BERLIN
 
 # Only absolute dates: a page's "morgen" or "nächsten Montag" refers to when it was written,
 # which a crawler does not know. Requiring day, month and year keeps dateparser from filling
@@ -112,7 +111,8 @@ class _Times:
 def to_berlin(value: datetime) -> datetime:
     """Return `value` in Europe/Berlin; a naive value is read as Berlin wall-clock time.
 
-    >>> to_berlin(datetime(2024, 8, 7, 8, 0, tzinfo=ZoneInfo("UTC"))).isoformat()
+    >>> from datetime import UTC
+    >>> to_berlin(datetime(2024, 8, 7, 8, 0, tzinfo=UTC)).isoformat()
     '2024-08-07T10:00:00+02:00'
     """
     if value.tzinfo is None:
