@@ -17,7 +17,8 @@ from regiofeed.flows.notify import changes, notify
 from regiofeed.models.berlin import BERLIN
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.sources import CrawlSettings, Source, SourcesConfig, is_due, load_sources
-from regiofeed.models.store import DEFAULT_DB, SourceRunSummary, Store
+from regiofeed.models.store import DEFAULT_DB, Store
+from regiofeed.models.store_crawls import SourceRunSummary
 from regiofeed.models.tables import utcnow
 from regiofeed.publish import PublishSettings, publish_all
 from regiofeed.spiders.crawl import crawl

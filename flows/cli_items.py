@@ -7,7 +7,8 @@ import sys
 
 import click
 
-from regiofeed.models.store import DEFAULT_DB, ItemError, Store
+from regiofeed.models.store import DEFAULT_DB, Store
+from regiofeed.models.store_items import ItemError
 
 
 def _db(func: click.decorators.FC) -> click.decorators.FC:

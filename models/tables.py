@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -231,3 +232,15 @@ class ItemDecisionRow(SQLModel, table=True):
     record_id: int | None = Field(default=None, index=True)
     created_at: datetime = _ts()
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+# The tables themselves, for Core statements (bulk inserts, updates) beside the ORM.
+ITEM = ItemRow.__table__
+RECORD = RecordRow.__table__
+REVISION = RevisionRow.__table__
+DECISION = ItemDecisionRow.__table__
+
+
+def hash_key(key: str) -> str:
+    """The indexed hash of a record's key (guid or canonical URL), hex SHA-256."""
+    return hashlib.sha256(key.encode()).hexdigest()

@@ -6,17 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from crawl_settings import PATIENT as FAST
 
 from regiofeed.flows.demo.server import SiteServer
 from regiofeed.models.crawl_result import CrawlResult
-from regiofeed.models.sources import CrawlSettings, Source
-from regiofeed.models.store import SourceRunSummary, Store
+from regiofeed.models.sources import Source
+from regiofeed.models.store import Store
+from regiofeed.models.store_crawls import SourceRunSummary
 from regiofeed.models.tables import utcnow
 from regiofeed.spiders.crawl import crawl
 
 DEDUPE_SITES = Path(__file__).parent / "sites" / "dedupe"
-FAST = CrawlSettings(delay=0, timeout=5, source_timeout=60,
-                     contact="https://example.org/regiofeed-test")
 NAMES = {
     "stadt": ("Stadt Bad Belzig – Aktuelles", "Stadt Bad Belzig", "Bad Belzig"),
     "portal": ("Regionalportal Hoher Fläming", "Regionalportal Hoher Fläming", None),

@@ -7,14 +7,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from crawl_settings import FAST
 
 from regiofeed.flows.demo.server import Reply, SiteServer, render_demo_sources
 from regiofeed.models.crawl_result import CrawlResult
-from regiofeed.models.sources import CrawlSettings, Source, parse_sources
+from regiofeed.models.sources import Source, parse_sources
 from regiofeed.spiders.crawl import crawl
 
-FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
-                     contact="https://example.org/regiofeed-test")
 AUTO = Path(__file__).parent / "sites" / "auto"
 
 

@@ -18,13 +18,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from crawl_settings import CORPUS as CRAWL
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 from shared import SHARED
 
 from regiofeed.flows.demo.server import SiteServer
 from regiofeed.models.crawl_result import CrawlResult
-from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.models.sources import Source
 from regiofeed.spiders.crawl import crawl
 from regiofeed.spiders.feed import NotAFeed, records_from_feed
 from regiofeed.spiders.ical import NotACalendar, records_from_ical
@@ -42,8 +43,6 @@ SAMPLE_PER_CORPUS = 8
 # The calendars' events lie between 1997 and 2026; windows around these days reach most of
 # them, so that the event code runs on them, not just the parser.
 ICAL_TODAYS = (None, date(1997, 9, 1), date(2005, 1, 1), date(2013, 1, 1), date(2021, 1, 1))
-CRAWL = CrawlSettings(delay=0, timeout=5, source_timeout=60, obey_robots=False,
-                      contact="https://example.org/regiofeed-test")
 
 pytestmark = [
     pytest.mark.slow,

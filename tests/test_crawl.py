@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from crawl_settings import FAST
 
 from regiofeed.flows.demo.server import SiteServer
 from regiofeed.models.crawl_result import CrawlResult
-from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.models.sources import Source
 from regiofeed.spiders.crawl import crawl
-
-FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
-                     contact="https://example.org/regiofeed-test")
 
 LIST_SELECTORS = {
     "item": "div.news-list-view div.article",

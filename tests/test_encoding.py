@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from crawl_settings import FAST
 
 from regiofeed.flows.demo.server import Reply, SiteServer
-from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.models.sources import Source
 from regiofeed.spiders.crawl import crawl
 from regiofeed.spiders.encoding import decode_body
 
 PAGES = Path(__file__).parent / "sites" / "kinds" / "encoding"
 TITLE = "Grüße aus Bad Belzig"
 TEASER = "Für Straße und Brücke – 5 € „ermäßigt“"
-FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
-                     contact="https://example.org/regiofeed-test")
 SELECTORS = {"item": "div.item", "title": "h3", "summary": "p.teaser"}
 
 # (file, Content-Type the server sends): every way a page can state, or misstate, its encoding.

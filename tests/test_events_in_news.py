@@ -6,14 +6,14 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from crawl_settings import FAST
+
 from regiofeed.flows.demo.server import SiteServer
-from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.models.sources import Source
 from regiofeed.spiders.crawl import crawl
 
 SITE = Path(__file__).parent / "sites" / "kinds" / "news"
 BERLIN = ZoneInfo("Europe/Berlin")
-FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
-                     contact="https://example.org/regiofeed-test")
 SELECTORS = {"item": "div.news-list div.article", "title": "h3", "link": "h3 a::attr(href)",
              "date": "time::attr(datetime)", "summary": "p.teaser", "content": "div.news-text"}
 

@@ -7,18 +7,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from crawl_settings import FAST
 
 from regiofeed.flows.demo.server import SiteServer
 from regiofeed.models.records import Record
-from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.models.sources import Source
 from regiofeed.spiders.crawl import crawl
 from regiofeed.spiders.ical import NotACalendar, records_from_ical
 
 KINDS = Path(__file__).parent / "sites" / "kinds"
 CALENDAR = KINDS / "ical" / "veranstaltungen.ics"
 BERLIN = ZoneInfo("Europe/Berlin")
-FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
-                     contact="https://example.org/regiofeed-test")
 # The fixture's events lie in September 2024; this is the "today" of the window.
 TODAY = date(2024, 9, 1)
 

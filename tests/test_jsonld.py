@@ -8,18 +8,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from crawl_settings import FAST
 from shared import SHARED
 
 from regiofeed.flows.demo.server import SiteServer
-from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.models.sources import Source
 from regiofeed.spiders.crawl import crawl
 from regiofeed.spiders.jsonld import records_from_structured
 
 KINDS = Path(__file__).parent / "sites" / "kinds"
 EXAMPLES = SHARED / "corpora" / "schemaorg-examples" / "schemaorg-all-examples.txt"
 BERLIN = ZoneInfo("Europe/Berlin")
-FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
-                     contact="https://example.org/regiofeed-test")
 PAGE = "https://musterstadt.example/veranstaltungen/"
 
 

@@ -7,15 +7,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from crawl_settings import FAST
 
 from regiofeed.flows.demo.server import Reply, Request, SiteServer
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.presets import PRESETS, preset_names
-from regiofeed.models.sources import CrawlSettings, Selectors, Source, SourcesError, parse_sources
+from regiofeed.models.sources import Selectors, Source, SourcesError, parse_sources
 from regiofeed.spiders.crawl import crawl
 
-FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
-                     contact="https://example.org/regiofeed-test")
 PRESET_SITES = Path(__file__).parent / "sites" / "presets"
 
 

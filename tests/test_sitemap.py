@@ -8,16 +8,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from crawl_settings import FAST
 
 from regiofeed.flows.demo.server import SiteServer
-from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.models.sources import Source
 from regiofeed.spiders.crawl import crawl
 from regiofeed.spiders.sitemap import NotASitemap, parse_sitemap
 
 SITE = Path(__file__).parent / "sites" / "kinds" / "sitemap"
 BERLIN = ZoneInfo("Europe/Berlin")
-FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
-                     contact="https://example.org/regiofeed-test")
 NEWS = "/aktuelles/"
 
 
