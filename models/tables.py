@@ -244,3 +244,6 @@ DECISION = ItemDecisionRow.__table__
 def hash_key(key: str) -> str:
     """The indexed hash of a record's key (guid or canonical URL), hex SHA-256."""
     return hashlib.sha256(key.encode()).hexdigest()
+INDEX = RecordIndexRow.__table__
+BAND = RecordBandRow.__table__
+LINK = RecordLinkRow.__table__
