@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest-xdist workers for `make test`: one per core.
+TEST_WORKERS ?= auto
 
 .PHONY: demo test run lint serve clean browser
 
@@ -28,7 +30,7 @@ demo: $(STAMP)  ## serve the bundled demo sites on 127.0.0.1, run the pipeline, 
 test: $(STAMP) browser  ## the whole test suite (PostgreSQL too when REGIOFEED_TEST_POSTGRES is set)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 run: $(STAMP)  ## one run over the real region's sources (needs internet)
 	$(BIN)/regiofeed run --sources sources.toml
