@@ -234,6 +234,10 @@ class Store:
                 # 304 at the entry URL: everything the source showed last time still stands.
                 seen = {h for h, row in existing.items() if row.gone_at is None}
                 unchanged = len(seen)
+            # An incremental crawl lists what changed; what it does not list still stands.
+            standing = ({h for h, row in existing.items() if row.gone_at is None}
+                        if result.ok and result.incremental else set())
+            gone_hashes = {_key_hash(k) for k in result.gone_keys} if result.ok else set()
             for key in result.unchanged_keys if result.ok else []:
                 key_hash = _key_hash(key)
                 if key_hash in existing and key_hash not in seen:
@@ -274,6 +278,18 @@ class Store:
                     row.gone_at = None
                     self._set_item_gone(session, row.item_id, None)
                 session.add(row)
+            for key_hash in standing - seen - gone_hashes:
+                seen.add(key_hash)
+                unchanged += 1
+            for key_hash in gone_hashes - seen:
+                # A tombstone (OParl `deleted: true`): the source says it is gone, at once.
+                row = existing.get(key_hash)
+                if row is not None and row.gone_at is None:
+                    row.gone_at = now
+                    gone += 1
+                    session.add(row)
+                    session.flush()
+                    self._set_item_gone(session, row.item_id, now)
             session.flush()
             self._add_new(session, run_id, result.source_id, pending, now)
             # Only a crawl that found something can say what is missing; an empty result is a

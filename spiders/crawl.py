@@ -41,6 +41,10 @@ class CrawlResult:
     not_modified: bool = False
     unchanged_keys: list[str] = field(default_factory=list)
     validators: dict[str, dict[str, str]] = field(default_factory=dict)
+    # An incremental crawl (OParl modified_since) lists only what changed: records it does not
+    # list stand unchanged; `gone_keys` are those the source says were deleted (tombstones).
+    incremental: bool = False
+    gone_keys: list[str] = field(default_factory=list)
     # What the spider found and read (auto-discovery), for health.json.
     discovered: str | None = None
     pages: int = 0
@@ -102,6 +106,8 @@ def crawl(
         not_modified=data.get("not_modified", False),
         unchanged_keys=data.get("unchanged_keys", []),
         validators=data.get("validators", {}),
+        incremental=data.get("incremental", False),
+        gone_keys=data.get("gone_keys", []),
         discovered=data.get("discovered"),
         pages=data.get("pages", 0),
         bytes=data.get("bytes", 0),
@@ -139,11 +145,12 @@ def _spider_class(kind: str) -> type:
     from spiders.html import HtmlListSpider
     from spiders.ical import IcalSpider
     from spiders.jsonld import JsonLdSpider
+    from spiders.oparl import OparlSpider
     from spiders.sitemap import SitemapSpider
 
     return {"rss": FeedSpider, "atom": FeedSpider, "jsonfeed": FeedSpider,
             "html": HtmlListSpider, "ical": IcalSpider, "jsonld": JsonLdSpider,
-            "sitemap": SitemapSpider, "auto": AutoSpider}[kind]
+            "sitemap": SitemapSpider, "auto": AutoSpider, "oparl": OparlSpider}[kind]
 
 
 def _run_in_this_process(job_path: Path, out_path: Path) -> None:
@@ -173,6 +180,8 @@ def _run_in_this_process(job_path: Path, out_path: Path) -> None:
         "not_modified": bool(getattr(spider, "entry_not_modified", False)),
         "unchanged_keys": sorted(getattr(spider, "unchanged_keys", set())),
         "validators": conditional.seen if conditional is not None else {},
+        "incremental": bool(getattr(spider, "incremental", False)),
+        "gone_keys": sorted(getattr(spider, "gone_keys", set())),
         "discovered": getattr(spider, "discovered", None),
         "ok": not fatal,
         "error": "; ".join(fatal) or None,

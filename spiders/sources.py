@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from spiders.presets import PRESETS
 
 # The kinds of source the design names; each has its spider (spiders/crawl.py).
-KNOWN_KINDS = ("auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap")
+KNOWN_KINDS = ("auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap", "oparl")
 FEED_KINDS = ("rss", "atom", "jsonfeed")
 
 # Licence ids of http://dcat-ap.de/def/licenses/ (the list GovData accepts).
@@ -70,7 +70,8 @@ class Source(BaseModel):
     name: str
     publisher: str
     url: str
-    kind: Literal["auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap"]
+    kind: Literal["auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap",
+                  "oparl"]
     licence: str
     municipality: str | None = None
     ags: str | None = None
