@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from flows.cli_items import items
+from flows.cli_push import push
 from models.store import DEFAULT_DB
 from spiders.sources import SourcesError, load_sources
 
@@ -212,6 +213,7 @@ def sources_check(sources_file: str) -> None:
 
 
 main.add_command(items)
+main.add_command(push)
 
 if __name__ == "__main__":
     main()

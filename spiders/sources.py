@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from spiders.presets import PRESETS
+from spiders.push_config import PushConfig
 
 # The kinds of source the design names; each has its spider (spiders/crawl.py).
 KNOWN_KINDS = ("auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap", "oparl")
@@ -256,6 +257,7 @@ class SourcesConfig:
     crawl: CrawlSettings
     publish: PublishConfig = field(default_factory=PublishConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    push: PushConfig = field(default_factory=PushConfig)
 
     def get(self, source_id: str) -> Source:
         for source in self.sources:
@@ -332,6 +334,7 @@ class _File(BaseModel):
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     publish: PublishConfig = Field(default_factory=PublishConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    push: PushConfig = Field(default_factory=PushConfig)
 
 
 def parse_sources(text: str, path: Path | str = "sources.toml") -> SourcesConfig:
@@ -357,7 +360,7 @@ def parse_sources(text: str, path: Path | str = "sources.toml") -> SourcesConfig
     if duplicates:
         raise SourcesError(path, duplicates)
     return SourcesConfig(sources=parsed.source, crawl=parsed.crawl, publish=parsed.publish,
-                         notify=parsed.notify)
+                         notify=parsed.notify, push=parsed.push)
 
 
 def load_sources(path: Path | str) -> SourcesConfig:
