@@ -215,3 +215,40 @@ kinds = ["news"]
     failing = CliRunner().invoke(main, args, env={"REGIOFEED_SVA_CLIENT_ID": ""})
     assert failing.exit_code == 0  # nothing changed: nothing to send, no credentials needed
     assert "0 created, 0 updated, 0 removed, 2 unchanged" in failing.output
+
+
+@pytest.mark.slow
+def test_the_flow_pushes_after_publishing_when_configured(
+        harness: None, oparl: OparlServer, sva: SvaServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.aggregate import aggregate
+
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    sources_file = tmp_path / "sources.toml"
+    sources_file.write_text(f"""
+[crawl]
+delay = 0
+timeout = 5
+
+[[source]]
+id = "rat"
+name = "Ratsinformationssystem"
+publisher = "Stadt Beispielstadt"
+url = "{oparl.url('/')}"
+kind = "auto"
+licence = "cc-by/4.0"
+
+[push.sva]
+endpoint = "{sva.base}/graphql"
+token_url = "{sva.base}/oauth/token"
+""")
+    out = tmp_path / "public"
+    db_url = f"sqlite:///{tmp_path / 'store.db'}"
+    report = aggregate(sources_file=str(sources_file), db_url=db_url, out_dir=str(out))
+    assert report.failed == []
+    assert len(sva.by_external_id()) == 6  # every meeting, through auto's OParl walk
+    health = json.loads((out / "health.json").read_text())
+    assert health["push"]["sva"]["created"] == 6
+    assert health["push"]["sva"]["ok"] is True
+    assert health["sources"]["rat"]["status"] == "ok"
