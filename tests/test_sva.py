@@ -252,3 +252,15 @@ token_url = "{sva.base}/oauth/token"
     assert health["push"]["sva"]["created"] == 6
     assert health["push"]["sva"]["ok"] is True
     assert health["sources"]["rat"]["status"] == "ok"
+
+
+def test_push_commands_have_help() -> None:
+    import click
+
+    from flows.cli_push import push
+
+    for name, command in push.commands.items():
+        assert command.help, name
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{name} {param.name}"
