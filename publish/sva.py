@@ -9,6 +9,7 @@ has no field for them. Removals are `destroyRecord` by the server's record id.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -134,8 +135,8 @@ def news_mutation(item: dict[str, Any]) -> Mutation:
     block = _compact({
         "title": item["title"],
         "intro": item.get("summary"),
-        "body": f"{body}<p>{_escape(attribution(item))}</p>" if body
-        else f"<p>{_escape(attribution(item))}</p>",
+        "body": f"{body}<p>{html.escape(attribution(item))}</p>" if body
+        else f"<p>{html.escape(attribution(item))}</p>",
     })
     authors = item.get("authors") or []
     variables = _compact({
@@ -196,11 +197,7 @@ def destroy_mutation(record_type: str, remote_id: str) -> Mutation:
                     "destroyRecord", record_type)
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _paragraphs(text: str | None) -> str:
     if not text:
         return ""
-    return "".join(f"<p>{_escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
+    return "".join(f"<p>{html.escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())

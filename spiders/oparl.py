@@ -12,6 +12,7 @@ embedded objects. Spurious 500s are retried by Scrapy's retry middleware (RETRY_
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -189,9 +190,9 @@ def meeting_record(meeting: dict[str, Any], source_id: str,
     html_parts = []
     if lines:
         html_parts.append("<p>Tagesordnung (öffentlicher Teil):</p><ol>"
-                          + "".join(f"<li>{_escape(line)}</li>" for line in lines) + "</ol>")
+                          + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ol>")
     if invitation:
-        html_parts.append(f'<p><a href="{_escape(invitation)}">Einladung</a></p>')
+        html_parts.append(f'<p><a href="{html.escape(invitation)}">Einladung</a></p>')
     web = meeting.get("web")
     end = _time(meeting.get("end"))
     created = _time(meeting.get("created"))
@@ -203,7 +204,7 @@ def meeting_record(meeting: dict[str, Any], source_id: str,
         url=web if isinstance(web, str) and web.startswith("http") else meeting_id,
         title=name,
         content_text="\n\n".join(text_parts) or None,
-        content_html=sanitize_html("".join(html_parts), meeting_id) or None if html_parts
+        content_html=(sanitize_html("".join(html_parts), meeting_id) or None) if html_parts
         else None,
         date_published=created,
         date_modified=modified if modified != created else None,
@@ -219,11 +220,6 @@ def meeting_record(meeting: dict[str, Any], source_id: str,
             online_url=online_url,
         ),
     )
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
-        '"', "&quot;")
 
 
 def list_objects(data: Any) -> tuple[list[Any], str | None]:
