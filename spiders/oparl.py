@@ -5,9 +5,10 @@ every Meeting as an event record. Incremental as OParl 1.1 §2.5 describes: afte
 walk the list URL's watermark is kept (as that URL's validator), and the next walk asks only for
 `modified_since` it; deleted meetings (`deleted: true` tombstones) are reported as gone.
 Vendor quirks absorbed, as meine-stadt-transparent's importer documents them: 1.0 and 1.1 type
-URIs, a single Body or `[]` where a list page belongs, tombstones without `type`, `next` links
-that already carry the filter, objects repeated on later pages, linked (URL) instead of
-embedded objects. Spurious 500s are retried by Scrapy's retry middleware (RETRY_HTTP_CODES).
+URIs, a single Body or `[]` where a list page belongs, 404 for a filtered list that is empty
+(SD.NET RIM), tombstones without `type`, `next` links that already carry the filter, objects
+repeated on later pages, linked (URL) instead of embedded objects. Spurious 500s are retried
+by Scrapy's retry middleware (RETRY_HTTP_CODES).
 """
 
 from __future__ import annotations
@@ -366,6 +367,13 @@ class OparlWalk:
     def list_error(self, failure: Failure) -> None:
         """A list page failed after its retries: the walk is incomplete, the source fails
         (its watermark stays, so the next run asks again from the same point)."""
+        response = getattr(failure.value, "response", None)
+        if (response is not None and response.status == 404
+                and "modified_since" in dict(parse_qsl(urlsplit(response.url).query))):
+            # SD.NET RIM answers a filtered list that would be empty with 404 (documented by
+            # meine-stadt-transparent's SternbergLoader): nothing changed, the list ends.
+            self.open_lists -= 1
+            return
         self.list_failed = True
         self.spider.fail(describe_failure(failure))
 

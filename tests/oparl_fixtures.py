@@ -114,6 +114,8 @@ class OparlServer:
         self.requests: list[str] = []  # path?query of every request, as received
         self.fail_once = {f"{MEETINGS}?page=2"}
         self.fail_always: set[str] = set()
+        # SD.NET RIM's way of saying "nothing modified since": 404 and an error object.
+        self.empty_filtered_as_404 = False
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -171,7 +173,11 @@ class OparlServer:
         if parts.path == "/body/0":
             return 200, self.body
         if parts.path == MEETINGS:
-            return 200, self._list(query)
+            page = self._list(query)
+            if self.empty_filtered_as_404 and "modified_since" in query and not page["data"]:
+                return 404, {"error": "Die angeforderte Ressource wurde nicht gefunden.",
+                             "code": 802, "type": "SD.NET RIM Webservice"}
+            return 200, page
         obj = self.objects.get(parts.path) or self.meetings.get(parts.path)
         return (200, obj) if obj is not None else (404, {"error": "not found"})
 

@@ -145,6 +145,17 @@ def test_a_list_page_that_keeps_failing_fails_the_source(oparl: OparlServer) -> 
     assert result.validators == {}  # no watermark: the next run walks from the same point
 
 
+def test_nothing_modified_as_sternbergs_404_is_an_empty_list(oparl: OparlServer) -> None:
+    src = source(oparl.url("/"))
+    first = crawl(src, FAST)
+    assert first.ok, first.error
+    oparl.empty_filtered_as_404 = True
+    second = crawl(src, FAST, first.validators)
+    assert second.ok, second.error
+    assert second.incremental and second.records == [] and second.gone_keys == []
+    assert set(second.validators) == {oparl.url(MEETINGS)}  # the watermark moves on
+
+
 def test_a_body_without_meetings_is_no_error(oparl: OparlServer) -> None:
     oparl.meetings.clear()
     result = crawl(source(oparl.url("/body/0")), FAST)
