@@ -38,6 +38,10 @@ OVERLAP = timedelta(hours=1)
 # A bound on list pages per list on top of Scrapy's page budget: a server whose `next` never
 # ends cannot keep us.
 MAX_LIST_PAGES = 1000
+# A full walk this often: a server that drops a meeting without a tombstone (not OParl 1.1,
+# but seen) gets it noticed as missing, as for any other source.
+FULL_WALK_EVERY = timedelta(days=7)
+_FULL = "full:"
 _JSON = {"Accept": "application/json"}
 
 
@@ -267,6 +271,7 @@ class OparlWalk:
         self.open_lists = 0
         self.list_failed = False
         self.watermarks: dict[str, str] = {}
+        self.full_walks: dict[str, str] = {}
         self.repeated = 0
         self.incremental = False
         self.gone_keys: set[str] = set()
@@ -325,11 +330,17 @@ class OparlWalk:
             self.spider.page_errors.append(f"OParl body without a meeting list: {body.get('id')}")
             return
         url = meetings
-        previous = (self.previous.get(meetings) or {}).get("last_modified")
-        if previous:
+        known = self.previous.get(meetings) or {}
+        previous = known.get("last_modified")
+        # The last full walk rides along as the list's "etag": "full:<ISO 8601 time>".
+        full = known.get("etag", "").removeprefix(_FULL)
+        if previous and full and _time(full) and self.started - _time(full) < FULL_WALK_EVERY:
             self.incremental = True
             url = with_modified_since(meetings, previous)
+        else:
+            full = self.started.strftime("%Y-%m-%dT%H:%M:%SZ")
         self.watermarks[meetings] = (self.started - OVERLAP).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.full_walks[meetings] = full
         self.open_lists += 1
         yield self.request(url, self.meeting_page, self.list_error, page=1)
 
@@ -438,7 +449,8 @@ class OparlWalk:
         conditional = getattr(self.spider.crawler, "regiofeed_conditional", None)
         if conditional is not None:
             for url, since in self.watermarks.items():
-                conditional.seen[url] = {"last_modified": since}
+                conditional.seen[url] = {"last_modified": since,
+                                         "etag": _FULL + self.full_walks[url]}
 
 
 class OparlSpider(SourceSpider):

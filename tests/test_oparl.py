@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import jsonschema
@@ -154,6 +154,21 @@ def test_nothing_modified_as_sternbergs_404_is_an_empty_list(oparl: OparlServer)
     assert second.ok, second.error
     assert second.incremental and second.records == [] and second.gone_keys == []
     assert set(second.validators) == {oparl.url(MEETINGS)}  # the watermark moves on
+
+
+def test_a_week_after_the_last_full_walk_the_list_is_walked_in_full(
+        oparl: OparlServer) -> None:
+    src = source(oparl.url("/"))
+    first = crawl(src, FAST)
+    watermark = first.validators[oparl.url(MEETINGS)]
+    assert watermark["etag"].startswith("full:")
+    week_ago = (datetime.now(UTC) - timedelta(days=7, minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    oparl.requests.clear()
+    second = crawl(src, FAST, {oparl.url(MEETINGS): {**watermark, "etag": "full:" + week_ago}})
+    assert second.ok, second.error
+    assert not second.incremental and len(second.records) == 6
+    assert all("modified_since" not in r for r in meeting_requests(oparl))
+    assert second.validators[oparl.url(MEETINGS)]["etag"] > "full:" + week_ago
 
 
 def test_a_body_without_meetings_is_no_error(oparl: OparlServer) -> None:
