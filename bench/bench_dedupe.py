@@ -26,8 +26,9 @@ from pathlib import Path
 from sqlalchemy import insert, select, text
 
 from regiofeed.models.berlin import BERLIN
+from regiofeed.models.candidates import chunks
 from regiofeed.models.crawl_result import CrawlResult
-from regiofeed.models.dedupe import chunks, index_rows
+from regiofeed.models.dedupe import index_rows
 from regiofeed.models.items import item_id_for
 from regiofeed.models.records import Record
 from regiofeed.models.similarity import features

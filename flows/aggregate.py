@@ -16,6 +16,7 @@ from regiofeed.flows import progress
 from regiofeed.flows.notify import changes, notify
 from regiofeed.models.berlin import BERLIN
 from regiofeed.models.crawl_result import CrawlResult
+from regiofeed.models.pushed import push_health
 from regiofeed.models.sources import CrawlSettings, Source, SourcesConfig, is_due, load_sources
 from regiofeed.models.store import DEFAULT_DB, Store
 from regiofeed.models.store_crawls import SourceRunSummary
@@ -114,11 +115,28 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[lis
             "generated_by": "regiofeed",
             "sources": store.health([s.id for s in config.sources]),
         }
+        if pushes := push_health(store.engine):
+            health["push"] = pushes  # the last push to each system (flows/push_sva.py)
         report = publish_all(Path(out_dir), items, sources, health, settings)
     progress.current().advance("publish", f"{len(items)} items")
     get_run_logger().info("published %d files, %d unchanged", len(report.written),
                           len(report.unchanged))
     return [str(p) for p in report.written], [str(p) for p in report.unchanged]
+
+
+@task(name="push_sva", cache_policy=NO_CACHE)
+def push_sva_task(config: SourcesConfig, db_url: str, out_dir: str) -> bool:
+    """Push new, changed and gone items to the Smart Village App; a failure is logged, and the
+    next run goes on from what was sent."""
+    from regiofeed.flows.push_sva import push_sva
+
+    report = push_sva(config.push.sva, db_url, out_dir=out_dir)  # type: ignore[arg-type]
+    logger = get_run_logger()
+    logger.info("sva: %d created, %d updated, %d removed, %d unchanged", report.created,
+                report.updated, report.removed, report.unchanged)
+    if report.error:
+        logger.warning("sva: push failed: %s", report.error)
+    return report.error is None
 
 
 def _outcome(source: Source, future: Any) -> tuple[CrawlResult, datetime]:
@@ -189,6 +207,8 @@ def aggregate(
     notified = notify_changes.submit(config, before, after)
     written, unchanged = publish_store(db_url, out_dir, config)
     notified.wait()  # a notification that failed after its retries is logged, not fatal
+    if config.push.sva is not None:
+        push_sva_task(config, db_url, out_dir)
     with Store(db_url) as store:
         store.finish_run(run_id, "ok" if all(s.ok for s in summaries) else "partial")
     return RunReport(run_id, summaries, written, unchanged)

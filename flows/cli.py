@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from regiofeed.flows.cli_items import items
+from regiofeed.flows.cli_push import push
 from regiofeed.models.sources import SourcesError, load_sources
 from regiofeed.models.store import DEFAULT_DB
 
@@ -212,6 +213,7 @@ def sources_check(sources_file: str) -> None:
 
 
 main.add_command(items)
+main.add_command(push)
 
 if __name__ == "__main__":
     main()

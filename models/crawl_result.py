@@ -22,6 +22,10 @@ class CrawlResult:
     not_modified: bool = False
     unchanged_keys: list[str] = field(default_factory=list)
     validators: dict[str, dict[str, str]] = field(default_factory=dict)
+    # An incremental crawl (OParl modified_since) lists only what changed: records it does not
+    # list stand unchanged; `gone_keys` are those the source says were deleted (tombstones).
+    incremental: bool = False
+    gone_keys: list[str] = field(default_factory=list)
     # What the spider found and read (auto-discovery), for health.json.
     discovered: str | None = None
     pages: int = 0

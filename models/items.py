@@ -23,8 +23,8 @@ from datetime import datetime
 from typing import Any
 
 from regiofeed.models.berlin import BERLIN
+from regiofeed.models.licences import LICENCE_BASE
 from regiofeed.models.similarity import completeness, parse_when, source_links
-from regiofeed.models.sources import LICENCE_BASE
 from regiofeed.models.tables import ItemRow, RecordRow, SourceRow
 
 

@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from regiofeed.models.licences import LICENCE_BASE, LICENCES
 from regiofeed.models.presets import PRESETS
+from regiofeed.models.push_config import PushConfig
 
 # The kinds of source the design names; each has its spider (spiders/crawl.py).
-KNOWN_KINDS = ("auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap")
+KNOWN_KINDS = ("auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap", "oparl")
 FEED_KINDS = ("rss", "atom", "jsonfeed")
 
 
@@ -62,7 +63,8 @@ class Source(BaseModel):
     name: str
     publisher: str
     url: str
-    kind: Literal["auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap"]
+    kind: Literal["auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap",
+                  "oparl"]
     licence: str
     municipality: str | None = None
     ags: str | None = None
@@ -271,6 +273,7 @@ class SourcesConfig:
     crawl: CrawlSettings
     publish: PublishConfig = field(default_factory=PublishConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    push: PushConfig = field(default_factory=PushConfig)
 
     def get(self, source_id: str) -> Source:
         for source in self.sources:
@@ -347,6 +350,7 @@ class _File(BaseModel):
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     publish: PublishConfig = Field(default_factory=PublishConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    push: PushConfig = Field(default_factory=PushConfig)
 
 
 def parse_sources(text: str, path: Path | str = "sources.toml") -> SourcesConfig:
@@ -372,7 +376,7 @@ def parse_sources(text: str, path: Path | str = "sources.toml") -> SourcesConfig
     if duplicates:
         raise SourcesError(path, duplicates)
     return SourcesConfig(sources=parsed.source, crawl=parsed.crawl, publish=parsed.publish,
-                         notify=parsed.notify)
+                         notify=parsed.notify, push=parsed.push)
 
 
 def load_sources(path: Path | str) -> SourcesConfig:

@@ -11,8 +11,9 @@ from sqlalchemy import select as core_select
 from sqlalchemy import update as core_update
 from sqlmodel import Session, select
 
+from regiofeed.models.candidates import chunks
 from regiofeed.models.crawl_result import CrawlResult
-from regiofeed.models.dedupe import Matcher, chunks, write_index
+from regiofeed.models.dedupe import Matcher, write_index
 from regiofeed.models.health import far_below_usual, usual_records
 from regiofeed.models.items import item_id_for
 from regiofeed.models.records import Record
@@ -82,6 +83,10 @@ class CrawlStorage:
                 # 304 at the entry URL: everything the source showed last time still stands.
                 seen = {h for h, row in existing.items() if row.gone_at is None}
                 unchanged = len(seen)
+            # An incremental crawl lists what changed; what it does not list still stands.
+            standing = ({h for h, row in existing.items() if row.gone_at is None}
+                        if result.ok and result.incremental else set())
+            gone_hashes = {hash_key(k) for k in result.gone_keys} if result.ok else set()
             for key in result.unchanged_keys if result.ok else []:
                 key_hash = hash_key(key)
                 if key_hash in existing and key_hash not in seen:
@@ -122,6 +127,18 @@ class CrawlStorage:
                     row.gone_at = None
                     self._set_item_gone(session, row.item_id, None)
                 session.add(row)
+            for key_hash in standing - seen - gone_hashes:
+                seen.add(key_hash)
+                unchanged += 1
+            for key_hash in gone_hashes - seen:
+                # A tombstone (OParl `deleted: true`): the source says it is gone, at once.
+                row = existing.get(key_hash)
+                if row is not None and row.gone_at is None:
+                    row.gone_at = now
+                    gone += 1
+                    session.add(row)
+                    session.flush()
+                    self._set_item_gone(session, row.item_id, now)
             session.flush()
             self._add_new(session, run_id, result.source_id, pending, now)
             # Only a crawl that found something can say what is missing; an empty result is a

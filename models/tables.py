@@ -247,3 +247,35 @@ def hash_key(key: str) -> str:
 INDEX = RecordIndexRow.__table__
 BAND = RecordBandRow.__table__
 LINK = RecordLinkRow.__table__
+
+
+class PushedItemRow(SQLModel, table=True):
+    """An item as last sent to a target system (the Smart Village App): what it was sent as,
+    so that an unchanged item is never sent twice and a gone one can be removed there."""
+
+    __tablename__ = "pushed_item"
+
+    target: str = Field(primary_key=True, max_length=20)
+    item_id: str = Field(primary_key=True, max_length=40)
+    # The target's type and id of the record it made ("NewsItem", "EventRecord").
+    record_type: str = Field(max_length=40)
+    remote_id: str | None = Field(default=None, max_length=64)
+    # sha256 of what was sent: the mutation and its variables.
+    content_hash: str = Field(max_length=64)
+    pushed_at: datetime = _ts()
+
+
+class PushTargetRow(SQLModel, table=True):
+    """The last push to a target, for health.json."""
+
+    __tablename__ = "push_target"
+
+    target: str = Field(primary_key=True, max_length=20)
+    last_attempt: datetime = _ts()
+    last_success: datetime | None = _ts(nullable=True)
+    ok: bool = False
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0

@@ -2,7 +2,8 @@
 
 Discovery, in this order; the first step that gives items is used:
 
-1. The URL itself is a feed (RSS, Atom, JSON Feed), an iCalendar or a sitemap: read it.
+1. The URL itself is a feed (RSS, Atom, JSON Feed), an iCalendar or a sitemap: read it;
+   an OParl System or Body (council meetings, spiders.oparl): walk it.
 2. Feeds and calendars the page advertises (`<link rel="alternate">`) or links
    (spiders.discover): per family (feed, calendar) the best is fetched, the next one if it
    gives no items; a news page takes its feed, an events page its calendar, other pages one
@@ -66,6 +67,7 @@ from regiofeed.spiders.extract import EVENT_KEY_SUFFIX, ListEntry, records_from_
 from regiofeed.spiders.feed import feed_input
 from regiofeed.spiders.jsonfeed import NotAJsonFeed, parse_json_feed
 from regiofeed.spiders.middlewares import CONDITIONAL
+from regiofeed.spiders.oparl import OparlWalk, sniff_oparl
 from regiofeed.spiders.pages import records_from_html_page, records_from_page
 from regiofeed.spiders.selectors import detail_facts
 
@@ -132,6 +134,8 @@ class AutoSpider(SourceSpider):
         # What was looked at and gave nothing, for the failure message.
         self.tried: list[str] = []
         self.followed: set[str] = set()
+        # An OParl System or Body URL is walked as kind "oparl" would (spiders/oparl.py).
+        self.oparl = OparlWalk(self, emit=self._emit)
 
     async def start(self) -> AsyncIterator[Any]:
         # A 304 means "nothing new" only for a feed: a page's feeds may change while it does not.
@@ -150,7 +154,9 @@ class AutoSpider(SourceSpider):
         self.discovered = "; ".join(self.notes.values())
 
     def closed(self, reason: str) -> None:
-        found = self.emitted or self.unchanged_keys or self.entry_not_modified or self.empty_feed
+        self.oparl.finish(reason)
+        found = (self.emitted or self.unchanged_keys or self.entry_not_modified
+                 or self.empty_feed or self.oparl.complete)
         if not found and not self.fatal_errors:
             tried = f" (tried {'; '.join(self.tried)})" if self.tried else ""
             self.fail(f"auto found no news or events at {self.source.url}{tried}")
@@ -159,6 +165,9 @@ class AutoSpider(SourceSpider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         if self.not_modified(response):
+            return
+        if sniff_oparl(response.body):
+            yield from self.oparl.begin(response)
             return
         kind = sniff(response.body, _content_type(response))
         if kind in _FEED_KINDS:

@@ -80,6 +80,8 @@ def crawl(
         not_modified=data.get("not_modified", False),
         unchanged_keys=data.get("unchanged_keys", []),
         validators=data.get("validators", {}),
+        incremental=data.get("incremental", False),
+        gone_keys=data.get("gone_keys", []),
         discovered=data.get("discovered"),
         pages=data.get("pages", 0),
         bytes=data.get("bytes", 0),
@@ -117,11 +119,12 @@ def _spider_class(kind: str) -> type:
     from regiofeed.spiders.html import HtmlListSpider
     from regiofeed.spiders.ical import IcalSpider
     from regiofeed.spiders.jsonld import JsonLdSpider
+    from regiofeed.spiders.oparl import OparlSpider
     from regiofeed.spiders.sitemap import SitemapSpider
 
     return {"rss": FeedSpider, "atom": FeedSpider, "jsonfeed": FeedSpider,
             "html": HtmlListSpider, "ical": IcalSpider, "jsonld": JsonLdSpider,
-            "sitemap": SitemapSpider, "auto": AutoSpider}[kind]
+            "sitemap": SitemapSpider, "auto": AutoSpider, "oparl": OparlSpider}[kind]
 
 
 def _run_in_this_process(job_path: Path, out_path: Path) -> None:
@@ -151,6 +154,8 @@ def _run_in_this_process(job_path: Path, out_path: Path) -> None:
         "not_modified": bool(getattr(spider, "entry_not_modified", False)),
         "unchanged_keys": sorted(getattr(spider, "unchanged_keys", set())),
         "validators": conditional.seen if conditional is not None else {},
+        "incremental": bool(getattr(spider, "incremental", False)),
+        "gone_keys": sorted(getattr(spider, "gone_keys", set())),
         "discovered": getattr(spider, "discovered", None),
         "ok": not fatal,
         "error": "; ".join(fatal) or None,
