@@ -178,17 +178,22 @@ def aggregate(
         due = select_sources(config, store.last_attempts(), force, only)
         validators = [store.validators(s.id) for s in due]
         run_id = store.begin_run()
-    for stage, total in (("crawl", len(due)), ("store", len(due)), ("publish", 1)):
-        progress.current().stage(stage, total)
-    skipped = len(config.sources) - len(due)
-    if skipped:
-        logger.info("%d of %d sources not due yet", skipped, len(config.sources))
-    futures = crawl_source.map(due, settings=unmapped(config.crawl), validators=validators)
-    crawled = [_outcome(source, future) for source, future in zip(due, futures, strict=True)]
-    summaries, before, after = store_records(db_url, run_id, crawled)
-    notified = notify_changes.submit(config, before, after)
-    written, unchanged = publish_store(db_url, out_dir, config)
-    notified.wait()  # a notification that failed after its retries is logged, not fatal
-    with Store(db_url) as store:
-        store.finish_run(run_id, "ok" if all(s.ok for s in summaries) else "partial")
-    return RunReport(run_id, summaries, written, unchanged)
+    try:
+        for stage, total in (("crawl", len(due)), ("store", len(due)), ("publish", 1)):
+            progress.current().stage(stage, total)
+        skipped = len(config.sources) - len(due)
+        if skipped:
+            logger.info("%d of %d sources not due yet", skipped, len(config.sources))
+        futures = crawl_source.map(due, settings=unmapped(config.crawl), validators=validators)
+        crawled = [_outcome(source, future) for source, future in zip(due, futures, strict=True)]
+        summaries, before, after = store_records(db_url, run_id, crawled)
+        notified = notify_changes.submit(config, before, after)
+        written, unchanged = publish_store(db_url, out_dir, config)
+        notified.wait()  # a notification that failed after its retries is logged, not fatal
+        with Store(db_url) as store:
+            store.finish_run(run_id, "ok" if all(s.ok for s in summaries) else "partial")
+        return RunReport(run_id, summaries, written, unchanged)
+    except BaseException:  # a crash, SIGTERM or Ctrl-C: the run says so in the store
+        with Store(db_url) as store:
+            store.finish_run(run_id, "failed")
+        raise

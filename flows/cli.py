@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from flows.cli_items import items
+from models.redact import redact
 from models.store import DEFAULT_DB
-from spiders.sources import SourcesError, load_sources
+from spiders.sources import SourcesConfig, SourcesError, load_sources
 
 F = Callable[..., Any]
 
@@ -39,20 +42,49 @@ def main() -> None:
     """Collect news and events from municipal websites and publish them as open data."""
 
 
+# Exit codes of `regiofeed run` and `regiofeed demo`.
+EXIT_OK = 0  # every source crawled fine
+EXIT_SOURCES_FAILED = 1  # the run published, but at least one source failed
+EXIT_USAGE = 2  # an option or the sources file is wrong: nothing ran
+EXIT_RUN_FAILED = 3  # the run itself failed (store, bug): it is marked failed in the store
+
+
+def _fail_usage(message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
 def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
               force: bool = False, only: tuple[str, ...] = ()) -> int:
-    """Run the aggregate flow (ephemeral Prefect unless PREFECT_API_URL is set); exit code."""
+    """Run the aggregate flow (a temporary Prefect API unless PREFECT_API_URL names one).
+
+    Return the exit code. SIGTERM and SIGINT end the process at once with 128 + the signal,
+    after the run is marked failed and the temporary Prefect server stopped: crawls still under
+    way are abandoned (their results were not stored; the published tree is untouched or
+    complete, as every file is swapped in atomically).
+    """
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.aggregate import aggregate
+    from flows.interrupt import Terminated, interruptible
+    from flows.prefect_server import prefect_api
     from flows.progress import terminal_progress
 
-    # The heartbeat thread sleeps in one-second steps and delays every run's end (STACK.md).
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), terminal_progress(
-        not silent
-    ):
-        report = aggregate(sources_file=sources_file, db_url=db_url, out_dir=out_dir,
-                           force=force, only=list(only) or None)
+    try:
+        # The heartbeat thread sleeps in one-second steps and delays every run's end (STACK.md).
+        with prefect_api() as api, interruptible(spare={api.pid} if api.pid else ()), \
+                temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), \
+                terminal_progress(not silent):
+            report = aggregate(sources_file=sources_file, db_url=db_url, out_dir=out_dir,
+                               force=force, only=list(only) or None)
+    except Terminated as stop:
+        click.echo(f"run stopped by {signal.Signals(stop.signum).name}: marked failed, "
+                   "nothing half-written", err=True)
+        _exit_now(128 + stop.signum)
+    except Exception as exc:  # one line for the operator; the flow's log has the traceback
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        click.echo(f"run failed: {redact(lines[0])}", err=True)
+        return EXIT_RUN_FAILED
     if not silent:
         click.echo(f"{'source':<32} {'status':<7} {'seen':>5} {'new':>5} "
                    f"{'changed':>7} {'gone':>5}")
@@ -63,7 +95,29 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
                 click.echo(f"    {s.error}")
         click.echo(f"{len(report.written)} files written, {len(report.unchanged)} unchanged "
                    f"in {out_dir}/")
-    return 1 if report.sources and len(report.failed) == len(report.sources) else 0
+    return EXIT_SOURCES_FAILED if report.failed else EXIT_OK
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Leave without waiting for crawl threads that are still fetching."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _preflight(config: SourcesConfig, db_url: str, out_dir: str, only: tuple[str, ...]) -> None:
+    """Everything an operator can get wrong, checked before Prefect or a crawl starts."""
+    from flows.preflight import OptionError, check_db_url, check_out_dir, open_store_or_fail
+
+    unknown = sorted(set(only) - {s.id for s in config.sources})
+    if unknown:
+        _fail_usage(f"--source: no such source in the sources file: {', '.join(unknown)}")
+    try:
+        check_db_url(db_url)
+        check_out_dir(out_dir)
+        open_store_or_fail(db_url)
+    except OptionError as exc:
+        _fail_usage(str(exc))
 
 
 @main.command()
@@ -79,12 +133,17 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
 @silent_option
 def run(sources_file: str, db_url: str, out_dir: str, force: bool, only: tuple[str, ...],
         silent: bool) -> None:
-    """Run the pipeline once: crawl the sources that are due, store, publish."""
+    """Run the pipeline once: crawl the sources that are due, store, publish.
+
+    Exit status: 0 every source ok, 1 some sources failed (the rest is published), 2 a wrong
+    option or sources file (nothing ran), 3 the run failed, 130/143 stopped by SIGINT/SIGTERM.
+    """
     try:
-        load_sources(sources_file)
+        config = load_sources(sources_file)
     except SourcesError as exc:
         _print_problems(exc)
-        sys.exit(2)
+        sys.exit(EXIT_USAGE)
+    _preflight(config, db_url, out_dir, only)
     sys.exit(_run_flow(sources_file, db_url, out_dir, silent, force=force, only=only))
 
 
