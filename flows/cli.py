@@ -224,9 +224,11 @@ def export_command(db_url: str, file: str) -> None:
     from models.exchange import export_store
     from models.store import Store
 
-    with Store(db_url) as store, click.open_file(file, "w", encoding="utf-8") as out:
-        rows = export_store(store, out)
-    click.echo(f"exported {rows} rows to {file}", err=True)
+    # atomic: the file appears under its name only once it is complete.
+    with Store(db_url) as store, click.open_file(file, "w", encoding="utf-8",
+                                                 atomic=file != "-") as out:
+        counts = export_store(store, out)
+    click.echo(f"exported {sum(counts.values())} rows to {file}", err=True)
 
 
 @main.command("import")
