@@ -15,6 +15,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import progress
 from flows.notify import changes, notify
+from models.redact import has_credentials, redact_all
 from models.store import DEFAULT_DB, SourceRunSummary, Store
 from models.tables import utcnow
 from publish import PublishSettings, publish_all
@@ -98,11 +99,12 @@ def notify_changes(config: SourcesConfig, before: dict[str, Any], after: dict[st
 @task(name="publish_all", cache_policy=NO_CACHE)
 def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[list[str], list[str]]:
     """Write every published format from the store, atomically, skipping unchanged files."""
-    sources = [
+    # No credentials of a source URL (user:password@) in any published file.
+    sources = redact_all([
         {**s.model_dump(mode="json", exclude_none=True, exclude={"selectors", "max_pages"}),
          "licence": s.licence_uri}
         for s in config.sources
-    ]
+    ])
     options = config.publish.model_dump()
     # The environment wins, so one sources file can be published under several URLs.
     options["base_url"] = os.environ.get("REGIOFEED_BASE_URL") or options["base_url"]
@@ -110,6 +112,8 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[lis
     # Read and write under one lock: two runs' publications never interleave.
     with Store(db_url) as store, store.lock("publish"):
         items = store.published_items(datetime.now(BERLIN).date())
+        if any(has_credentials(s.url) for s in config.sources):  # rare: only then the cost
+            items = redact_all(items)
         health = {
             "generated_by": "regiofeed",
             "sources": store.health([s.id for s in config.sources]),

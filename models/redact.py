@@ -20,6 +20,15 @@ def redact(text: str) -> str:
     return _USERINFO.sub(r"\g<scheme>", text)
 
 
+def has_credentials(url: str) -> bool:
+    """Whether `url` carries a user name or password.
+
+    >>> has_credentials("https://anna:geheim@example.de/"), has_credentials("https://example.de/")
+    (True, False)
+    """
+    return _USERINFO.match(url.strip()) is not None
+
+
 def redact_all(value: Any) -> Any:
     """`redact` every string inside nested dicts, lists and tuples (e.g. a health report)."""
     if isinstance(value, str):
