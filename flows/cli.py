@@ -63,20 +63,26 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
     way are abandoned (their results were not stored; the published tree is untouched or
     complete, as every file is swapped in atomically).
     """
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    from flows.aggregate import aggregate
     from flows.interrupt import Terminated, interruptible
     from flows.prefect_server import prefect_api
-    from flows.progress import terminal_progress
 
     try:
-        # The heartbeat thread sleeps in one-second steps and delays every run's end (STACK.md).
-        with prefect_api() as api, interruptible(spare={api.pid} if api.pid else ()), \
-                temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), \
-                terminal_progress(not silent):
-            report = aggregate(sources_file=sources_file, db_url=db_url, out_dir=out_dir,
-                               force=force, only=list(only) or None)
+        with prefect_api() as api:
+            # While a temporary Prefect server boots: open (and migrate) the store, import.
+            _open_store(db_url)
+            from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+            from flows.aggregate import aggregate
+            from flows.progress import terminal_progress
+
+            api.wait_ready()
+            # The heartbeat thread sleeps in one-second steps and delays every run's end
+            # (STACK.md).
+            with interruptible(spare=lambda: {api.pid}), \
+                    temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), \
+                    terminal_progress(not silent):
+                report = aggregate(sources_file=sources_file, db_url=db_url, out_dir=out_dir,
+                                   force=force, only=list(only) or None)
     except Terminated as stop:
         click.echo(f"run stopped by {signal.Signals(stop.signum).name}: marked failed, "
                    "nothing half-written", err=True)
@@ -92,7 +98,7 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
             click.echo(f"{s.source_id:<32} {'ok' if s.ok else 'FAILED':<7} {s.records_seen:>5} "
                        f"{s.new:>5} {s.changed:>7} {s.gone:>5}")
             if s.error:
-                click.echo(f"    {s.error}")
+                click.echo(f"    {redact(s.error)}")
         click.echo(f"{len(report.written)} files written, {len(report.unchanged)} unchanged "
                    f"in {out_dir}/")
     return EXIT_SOURCES_FAILED if report.failed else EXIT_OK
@@ -105,9 +111,10 @@ def _exit_now(code: int) -> NoReturn:
     os._exit(code)
 
 
-def _preflight(config: SourcesConfig, db_url: str, out_dir: str, only: tuple[str, ...]) -> None:
-    """Everything an operator can get wrong, checked before Prefect or a crawl starts."""
-    from flows.preflight import OptionError, check_db_url, check_out_dir, open_store_or_fail
+def _check_options(config: SourcesConfig, db_url: str, out_dir: str,
+                   only: tuple[str, ...]) -> None:
+    """What an operator can get wrong, checked before anything starts (exit 2)."""
+    from flows.preflight import OptionError, check_db_url, check_out_dir
 
     unknown = sorted(set(only) - {s.id for s in config.sources})
     if unknown:
@@ -115,6 +122,16 @@ def _preflight(config: SourcesConfig, db_url: str, out_dir: str, only: tuple[str
     try:
         check_db_url(db_url)
         check_out_dir(out_dir)
+    except OptionError as exc:
+        _fail_usage(str(exc))
+
+
+def _open_store(db_url: str) -> None:
+    """Open and migrate the store once: one that cannot be opened is a usage error (exit 2)."""
+    from flows.preflight import OptionError, check_db_url, open_store_or_fail
+
+    try:
+        check_db_url(db_url)
         open_store_or_fail(db_url)
     except OptionError as exc:
         _fail_usage(str(exc))
@@ -143,7 +160,7 @@ def run(sources_file: str, db_url: str, out_dir: str, force: bool, only: tuple[s
     except SourcesError as exc:
         _print_problems(exc)
         sys.exit(EXIT_USAGE)
-    _preflight(config, db_url, out_dir, only)
+    _check_options(config, db_url, out_dir, only)
     sys.exit(_run_flow(sources_file, db_url, out_dir, silent, force=force, only=only))
 
 

@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -37,7 +37,8 @@ def child_pids() -> list[int]:
     return found
 
 
-def _abandon_crawls(wakeup: int, done: threading.Event, spare: Collection[int]) -> None:
+def _abandon_crawls(wakeup: int, done: threading.Event,
+                    spare: Callable[[], Collection[int | None]]) -> None:
     """On a stopping signal, SIGKILL every child but `spare`, again until the block ends.
 
     Prefect's task runner waits for running tasks before the flow can end, and a crawl task
@@ -54,17 +55,18 @@ def _abandon_crawls(wakeup: int, done: threading.Event, spare: Collection[int]) 
         if any(signum in STOPPING for signum in received):
             break
     while not done.is_set():
+        keep = spare()
         for pid in child_pids():
-            if pid not in spare:
+            if pid not in keep:
                 with suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
         time.sleep(0.1)
 
 
 @contextmanager
-def interruptible(spare: Collection[int] = ()) -> Iterator[None]:
+def interruptible(spare: Callable[[], Collection[int | None]] = set) -> Iterator[None]:
     """While the block runs, SIGTERM and SIGINT raise Terminated in the main thread and
-    abandon the crawls (child processes but `spare`, e.g. the Prefect server).
+    abandon the crawls (child processes but those `spare()` names: the Prefect server).
 
     Python's default for SIGTERM ends the process without unwinding, so nothing could mark the
     run failed or stop the temporary Prefect server. Prefect puts its own SIGTERM handler in
@@ -79,7 +81,7 @@ def interruptible(spare: Collection[int] = ()) -> Iterator[None]:
     done = threading.Event()
     previous_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
     previous = {signum: signal.signal(signum, _raise) for signum in STOPPING}
-    watcher = threading.Thread(target=_abandon_crawls, args=(read_end, done, set(spare)),
+    watcher = threading.Thread(target=_abandon_crawls, args=(read_end, done, spare),
                                name="regiofeed-stop", daemon=True)
     watcher.start()
     try:
