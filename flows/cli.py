@@ -64,7 +64,7 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
     complete, as every file is swapped in atomically).
     """
     from flows.interrupt import Terminated, interruptible
-    from flows.prefect_server import prefect_api
+    from flows.prefect_server import ApiUnreachable, prefect_api
 
     try:
         with prefect_api() as api:
@@ -75,7 +75,10 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
             from flows.aggregate import aggregate
             from flows.progress import terminal_progress
 
-            api.wait_ready()
+            try:
+                api.wait_ready()
+            except ApiUnreachable as exc:
+                _fail_usage(redact(str(exc)))
             # The heartbeat thread sleeps in one-second steps and delays every run's end
             # (STACK.md).
             with interruptible(spare=lambda: {api.pid}), \

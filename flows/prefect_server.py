@@ -44,11 +44,25 @@ class PrefectAPI:
         return self.server.process.pid if self.server and self.server.process else None
 
     def wait_ready(self) -> None:
-        """Return once the API answers (at once for a standing server)."""
+        """Return once the API answers; ApiUnreachable if a standing server does not."""
         if self.server is not None:
             timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
                                            "120"))
             self.server.wait_ready(timeout)
+            return
+        try:
+            with urllib.request.urlopen(f"{self.url.rstrip('/')}/health", timeout=10) as answer:
+                if answer.status == 200:
+                    return
+                reason = f"HTTP {answer.status}"
+        except OSError as exc:
+            reason = str(getattr(exc, "reason", None) or exc)
+        raise ApiUnreachable(f"PREFECT_API_URL {self.url}: no Prefect server answers there "
+                             f"({reason})")
+
+
+class ApiUnreachable(RuntimeError):
+    """PREFECT_API_URL names a server that does not answer."""
 
 
 class TemporaryServer:

@@ -204,3 +204,14 @@ def test_sigkill_of_the_run_leaves_no_prefect_server_behind(tmp_path: Path, site
             child.kill()
     # A crawl process that was already fetching may finish its page; nothing may stay.
     assert _wait_gone(mark, 60) == []
+
+
+def test_prefect_api_url_where_no_server_answers_is_one_line(
+        sources: Path, tmp_path: Path, unreachable_url: str) -> None:
+    api = unreachable_url + "api"
+    result = CliRunner().invoke(main, ["run", "--sources", str(sources), "--db",
+                                       f"sqlite:///{tmp_path / 'store.db'}",
+                                       "--out", str(tmp_path / "public")],
+                                env={"PREFECT_API_URL": api})
+    _assert_one_clear_line(result.exit_code, result.stderr, "PREFECT_API_URL", api,
+                           "no Prefect server answers")
