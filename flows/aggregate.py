@@ -17,6 +17,7 @@ from regiofeed.flows.notify import changes, notify
 from regiofeed.models.berlin import BERLIN
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.pushed import push_health
+from regiofeed.models.redact import has_credentials, redact_all
 from regiofeed.models.sources import CrawlSettings, Source, SourcesConfig, is_due, load_sources
 from regiofeed.models.store import DEFAULT_DB, Store
 from regiofeed.models.store_crawls import SourceRunSummary
@@ -99,11 +100,12 @@ def notify_changes(config: SourcesConfig, before: dict[str, Any], after: dict[st
 @task(name="publish_all", cache_policy=NO_CACHE)
 def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[list[str], list[str]]:
     """Write every published format from the store, atomically, skipping unchanged files."""
-    sources = [
+    # No credentials of a source URL (user:password@) in any published file.
+    sources = redact_all([
         {**s.model_dump(mode="json", exclude_none=True, exclude={"selectors", "max_pages"}),
          "licence": s.licence_uri}
         for s in config.sources
-    ]
+    ])
     options = config.publish.model_dump()
     # The environment wins, so one sources file can be published under several URLs.
     options["base_url"] = os.environ.get("REGIOFEED_BASE_URL") or options["base_url"]
@@ -111,6 +113,8 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[lis
     # Read and write under one lock: two runs' publications never interleave.
     with Store(db_url) as store, store.lock("publish"):
         items = store.published_items(datetime.now(BERLIN).date())
+        if any(has_credentials(s.url) for s in config.sources):  # rare: only then the cost
+            items = redact_all(items)
         health = {
             "generated_by": "regiofeed",
             "sources": store.health([s.id for s in config.sources]),
@@ -196,19 +200,24 @@ def aggregate(
         due = select_sources(config, store.last_attempts(), force, only)
         validators = [store.validators(s.id) for s in due]
         run_id = store.begin_run()
-    for stage, total in (("crawl", len(due)), ("store", len(due)), ("publish", 1)):
-        progress.current().stage(stage, total)
-    skipped = len(config.sources) - len(due)
-    if skipped:
-        logger.info("%d of %d sources not due yet", skipped, len(config.sources))
-    futures = crawl_source.map(due, settings=unmapped(config.crawl), validators=validators)
-    crawled = [_outcome(source, future) for source, future in zip(due, futures, strict=True)]
-    summaries, before, after = store_records(db_url, run_id, crawled)
-    notified = notify_changes.submit(config, before, after)
-    written, unchanged = publish_store(db_url, out_dir, config)
-    notified.wait()  # a notification that failed after its retries is logged, not fatal
-    if config.push.sva is not None:
-        push_sva_task(config, db_url, out_dir)
-    with Store(db_url) as store:
-        store.finish_run(run_id, "ok" if all(s.ok for s in summaries) else "partial")
-    return RunReport(run_id, summaries, written, unchanged)
+    try:
+        for stage, total in (("crawl", len(due)), ("store", len(due)), ("publish", 1)):
+            progress.current().stage(stage, total)
+        skipped = len(config.sources) - len(due)
+        if skipped:
+            logger.info("%d of %d sources not due yet", skipped, len(config.sources))
+        futures = crawl_source.map(due, settings=unmapped(config.crawl), validators=validators)
+        crawled = [_outcome(source, future) for source, future in zip(due, futures, strict=True)]
+        summaries, before, after = store_records(db_url, run_id, crawled)
+        notified = notify_changes.submit(config, before, after)
+        written, unchanged = publish_store(db_url, out_dir, config)
+        notified.wait()  # a notification that failed after its retries is logged, not fatal
+        if config.push.sva is not None:
+            push_sva_task(config, db_url, out_dir)
+        with Store(db_url) as store:
+            store.finish_run(run_id, "ok" if all(s.ok for s in summaries) else "partial")
+        return RunReport(run_id, summaries, written, unchanged)
+    except BaseException:  # a crash, SIGTERM or Ctrl-C: the run says so in the store
+        with Store(db_url) as store:
+            store.finish_run(run_id, "failed")
+        raise

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from regiofeed.flows.cli_items import items
 from regiofeed.flows.cli_push import push
-from regiofeed.models.sources import SourcesError, load_sources
+from regiofeed.models.redact import redact
+from regiofeed.models.sources import SourcesConfig, SourcesError, load_sources
 from regiofeed.models.store import DEFAULT_DB
 
 F = Callable[..., Any]
@@ -40,20 +43,58 @@ def main() -> None:
     """Collect news and events from municipal websites and publish them as open data."""
 
 
+# Exit codes of `regiofeed run` and `regiofeed demo`.
+EXIT_OK = 0  # every source crawled fine
+EXIT_SOURCES_FAILED = 1  # the run published, but at least one source failed
+EXIT_USAGE = 2  # an option or the sources file is wrong: nothing ran
+EXIT_RUN_FAILED = 3  # the run itself failed (store, bug): it is marked failed in the store
+
+
+def _fail_usage(message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
 def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
               force: bool = False, only: tuple[str, ...] = ()) -> int:
-    """Run the aggregate flow (ephemeral Prefect unless PREFECT_API_URL is set); exit code."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    """Run the aggregate flow (a temporary Prefect API unless PREFECT_API_URL names one).
 
-    from regiofeed.flows.aggregate import aggregate
-    from regiofeed.flows.progress import terminal_progress
+    Return the exit code. SIGTERM and SIGINT end the process at once with 128 + the signal,
+    after the run is marked failed and the temporary Prefect server stopped: crawls still under
+    way are abandoned (their results were not stored; the published tree is untouched or
+    complete, as every file is swapped in atomically).
+    """
+    from regiofeed.flows.interrupt import Terminated, interruptible
+    from regiofeed.flows.prefect_server import ApiUnreachable, prefect_api
 
-    # The heartbeat thread sleeps in one-second steps and delays every run's end (STACK.md).
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), terminal_progress(
-        not silent
-    ):
-        report = aggregate(sources_file=sources_file, db_url=db_url, out_dir=out_dir,
-                           force=force, only=list(only) or None)
+    try:
+        with prefect_api() as api:
+            # While a temporary Prefect server boots: open (and migrate) the store, import.
+            _open_store(db_url)
+            from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+            from regiofeed.flows.aggregate import aggregate
+            from regiofeed.flows.progress import terminal_progress
+
+            try:
+                api.wait_ready()
+            except ApiUnreachable as exc:
+                _fail_usage(redact(str(exc)))
+            # The heartbeat thread sleeps in one-second steps and delays every run's end
+            # (STACK.md).
+            with interruptible(spare=lambda: {api.pid}), \
+                    temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), \
+                    terminal_progress(not silent):
+                report = aggregate(sources_file=sources_file, db_url=db_url, out_dir=out_dir,
+                                   force=force, only=list(only) or None)
+    except Terminated as stop:
+        click.echo(f"run stopped by {signal.Signals(stop.signum).name}: marked failed, "
+                   "nothing half-written", err=True)
+        _exit_now(128 + stop.signum)
+    except Exception as exc:  # one line for the operator; the flow's log has the traceback
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        click.echo(f"run failed: {redact(lines[0])}", err=True)
+        return EXIT_RUN_FAILED
     if not silent:
         click.echo(f"{'source':<32} {'status':<7} {'seen':>5} {'new':>5} "
                    f"{'changed':>7} {'gone':>5}")
@@ -61,10 +102,43 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
             click.echo(f"{s.source_id:<32} {'ok' if s.ok else 'FAILED':<7} {s.records_seen:>5} "
                        f"{s.new:>5} {s.changed:>7} {s.gone:>5}")
             if s.error:
-                click.echo(f"    {s.error}")
+                click.echo(f"    {redact(s.error)}")
         click.echo(f"{len(report.written)} files written, {len(report.unchanged)} unchanged "
                    f"in {out_dir}/")
-    return 1 if report.sources and len(report.failed) == len(report.sources) else 0
+    return EXIT_SOURCES_FAILED if report.failed else EXIT_OK
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Leave without waiting for crawl threads that are still fetching."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _check_options(config: SourcesConfig, db_url: str, out_dir: str,
+                   only: tuple[str, ...]) -> None:
+    """What an operator can get wrong, checked before anything starts (exit 2)."""
+    from regiofeed.flows.preflight import OptionError, check_db_url, check_out_dir
+
+    unknown = sorted(set(only) - {s.id for s in config.sources})
+    if unknown:
+        _fail_usage(f"--source: no such source in the sources file: {', '.join(unknown)}")
+    try:
+        check_db_url(db_url)
+        check_out_dir(out_dir)
+    except OptionError as exc:
+        _fail_usage(str(exc))
+
+
+def _open_store(db_url: str) -> None:
+    """Open and migrate the store once: one that cannot be opened is a usage error (exit 2)."""
+    from regiofeed.flows.preflight import OptionError, check_db_url, open_store_or_fail
+
+    try:
+        check_db_url(db_url)
+        open_store_or_fail(db_url)
+    except OptionError as exc:
+        _fail_usage(str(exc))
 
 
 @main.command()
@@ -80,12 +154,17 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
 @silent_option
 def run(sources_file: str, db_url: str, out_dir: str, force: bool, only: tuple[str, ...],
         silent: bool) -> None:
-    """Run the pipeline once: crawl the sources that are due, store, publish."""
+    """Run the pipeline once: crawl the sources that are due, store, publish.
+
+    Exit status: 0 every source ok, 1 some sources failed (the rest is published), 2 a wrong
+    option or sources file (nothing ran), 3 the run failed, 130/143 stopped by SIGINT/SIGTERM.
+    """
     try:
-        load_sources(sources_file)
+        config = load_sources(sources_file)
     except SourcesError as exc:
         _print_problems(exc)
-        sys.exit(2)
+        sys.exit(EXIT_USAGE)
+    _check_options(config, db_url, out_dir, only)
     sys.exit(_run_flow(sources_file, db_url, out_dir, silent, force=force, only=only))
 
 
@@ -166,9 +245,11 @@ def export_command(db_url: str, file: str) -> None:
     from regiofeed.models.exchange import export_store
     from regiofeed.models.store import Store
 
-    with Store(db_url) as store, click.open_file(file, "w", encoding="utf-8") as out:
-        rows = export_store(store, out)
-    click.echo(f"exported {rows} rows to {file}", err=True)
+    # atomic: the file appears under its name only once it is complete.
+    with Store(db_url) as store, click.open_file(file, "w", encoding="utf-8",
+                                                 atomic=file != "-") as out:
+        counts = export_store(store, out)
+    click.echo(f"exported {sum(counts.values())} rows to {file}", err=True)
 
 
 @main.command("import")

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The media types feed readers, calendar apps and harvesters look for (IANA registrations).
@@ -56,6 +61,35 @@ charset=utf-8; header=present')
     return base + CHARSET + ("; header=present" if base == "text/csv" else "")
 
 
+class OpenedFileResponse(FileResponse):
+    """A file response that sends the bytes of one file opened once.
+
+    Its Content-Length, ETag and Last-Modified come from that open file (fstat), so a file
+    that an atomic publish renames over meanwhile is sent whole in its old version, never cut
+    to the new one's length nor mixed. Closes the file when the response is done.
+    """
+
+    def __init__(self, handle: IO[bytes], path: str | os.PathLike[str],
+                 stat_result: os.stat_result, status_code: int = 200) -> None:
+        super().__init__(path, status_code=status_code, stat_result=stat_result)
+        self.handle = handle
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        extensions = scope.get("extensions") or {}
+        if "http.response.pathsend" in extensions:
+            # A server that sends by path would open the name again: the race this avoids.
+            scope = {**scope, "extensions": {k: v for k, v in extensions.items()
+                                             if k != "http.response.pathsend"}}
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.handle.close()
+
+    @asynccontextmanager
+    async def _open_file(self) -> AsyncIterator[anyio.AsyncFile[bytes]]:
+        yield anyio.wrap_file(self.handle)
+
+
 class PublishedFiles(StaticFiles):
     """The tree as static files, read-only, with the feed media types.
 
@@ -80,7 +114,21 @@ class PublishedFiles(StaticFiles):
         scope: Scope,
         status_code: int = 200,
     ) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)
+        # Open once and describe what was opened: the name may point to a newer file by now.
+        try:
+            handle = open(full_path, "rb")  # noqa: SIM115  (closed by the response)
+        except FileNotFoundError:
+            raise HTTPException(status_code=404) from None
+        stat_result = os.fstat(handle.fileno())
+        if not stat.S_ISREG(stat_result.st_mode):
+            handle.close()
+            raise HTTPException(status_code=404)
+        opened = OpenedFileResponse(handle, full_path, stat_result, status_code)
+        if self.is_not_modified(opened.headers, Headers(scope=scope)):
+            handle.close()
+            response: Response = NotModifiedResponse(opened.headers)
+        else:
+            response = opened
         content_type = media_type(Path(full_path).name)
         if content_type:
             response.headers["content-type"] = content_type

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from regiofeed.models.messages import clean_message
 from regiofeed.models.tables import RecordRow, SourceRunRow
 
 # How many earlier successful runs make "usual", and how far below it counts as degraded.
@@ -65,7 +66,7 @@ def _run_summary(run: SourceRunRow) -> dict[str, Any]:
         "parse_errors": _parse_errors(run),
         "duration_s": run.duration_s,
         "not_modified": run.not_modified,
-        "error": run.error,
+        "error": clean_message(run.error),
     }
     return {k: v for k, v in summary.items() if v is not None}
 
@@ -114,8 +115,10 @@ def source_health(session: Session, source_id: str) -> dict[str, Any]:
         "not_modified": last.not_modified,
         "parse_errors": _parse_errors(last),
         "duration_s": last.duration_s,
-        "error": last.error,
-        "warnings": last.warnings,
+        # Messages as recorded may quote a page or a URL with its credentials: cleaned here,
+        # where every reader (health.json, `regiofeed health`, notifications) gets them.
+        "error": clean_message(last.error),
+        "warnings": [clean_message(w) for w in last.warnings],
         "history": [_run_summary(run) for run in recent[:HISTORY]],
     }
     return {k: v for k, v in entry.items() if v is not None and v != []}

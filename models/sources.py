@@ -386,4 +386,9 @@ def load_sources(path: Path | str) -> SourcesConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SourcesError(path, [f"cannot be read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        # TOML is UTF-8 (TOML 1.0); the line helps find e.g. a Latin-1 "ä".
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise SourcesError(path, [f"line {line}: not UTF-8 (byte 0x{exc.object[exc.start]:02x}"
+                                  "); save the file as UTF-8"]) from None
     return parse_sources(text, path)

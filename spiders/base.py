@@ -53,6 +53,25 @@ class SourceSpider(scrapy.Spider):
         self.unchanged_keys.update({key, key + EVENT_KEY_SUFFIX})
         return True
 
+    def web_link(self, response: Response, href: str, title: str) -> str | None:
+        """Return `href` made absolute if it leads to a web page, else None and a note.
+
+        A list entry may link to `mailto:`, `tel:` or `javascript:`; that entry is skipped,
+        never the rest of the page.
+        """
+        from urllib.parse import urlsplit
+
+        try:
+            absolute = response.urljoin(href.strip())
+            parts = urlsplit(absolute)
+        except ValueError:
+            parts = None
+        if parts is not None and parts.scheme in ("http", "https") and parts.hostname:
+            return absolute
+        scheme = href.strip().split(":", 1)[0][:20] if ":" in href else "no web address"
+        self.page_errors.append(f"skipped {title[:80]!r}: its link is {scheme}:, not a web page")
+        return None
+
     def on_entry_error(self, failure: Failure) -> None:
         """Errback for the source's entry URL: the source failed as a whole."""
         self.fail(describe_failure(failure))

@@ -55,8 +55,11 @@ class HtmlListSpider(SourceSpider):
                 when=select_text(node, sel.when),
             )
             if entry.link:
+                link = self.web_link(response, entry.link, title)
+                if link is None:
+                    continue
                 yield response.follow(
-                    entry.link,
+                    link,
                     callback=self.parse_detail,
                     errback=self.on_detail_error,
                     cb_kwargs={"entry": entry, "list_url": response.url},
@@ -64,6 +67,8 @@ class HtmlListSpider(SourceSpider):
             else:
                 yield from records_from_page(self.source, entry, response.url)
         next_link = select_text(response, sel.next, first=True)
+        if next_link:
+            next_link = self.web_link(response, next_link, "next page")
         if next_link and self.list_pages < self.source.max_pages:
             # Further list pages are always fetched in full: on a 304 we could not tell which
             # records they hold.

@@ -99,8 +99,12 @@ def structured_page(html: str | bytes, url: str, source: Source) -> StructuredPa
             continue
         _add(page, [record], seen)
     for link in found.links:
-        if canonical_url(link, url) not in seen and canonical_url(link, url) != canonical_url(url):
-            page.stubs.append((canonical_url(link, url), None))
+        try:
+            link = canonical_url(link, url)
+        except ValueError:  # mailto:, tel:, javascript: skip that entry, never the page
+            continue
+        if link not in seen and link != canonical_url(url):
+            page.stubs.append((link, None))
     # Keep the first of several items with one link, and never a link to what we already have.
     unique: dict[str, Record | None] = {}
     for link, stub in page.stubs:
