@@ -1,11 +1,18 @@
-"""Atomic, write-only-if-changed file output (temp file in the same directory + os.replace)."""
+"""Atomic, write-if-changed output: one file (temp file, os.replace) or a whole tree (a swap)."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import os
+import shutil
+import stat
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # Published files are served by a web server, so they must be world-readable; mkstemp
 # creates 0600 files.
@@ -60,3 +67,273 @@ def _fsync_directory(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+# --- a whole tree at once -------------------------------------------------------------------
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_CHUNK = 1 << 20
+
+
+def _libc_function(name: str) -> Any:
+    """Return a function of the C library, or None where it has none (macOS, musl, Windows)."""
+    try:
+        return getattr(ctypes.CDLL(None, use_errno=True), name)
+    except (AttributeError, OSError, TypeError):
+        return None
+
+
+_renameat2 = _libc_function("renameat2")  # glibc 2.28+
+_syncfs = _libc_function("syncfs")
+_AT_FDCWD = -100
+
+
+def exchange(first: Path, second: Path) -> None:
+    """Swap two directory entries in one step (renameat2 RENAME_EXCHANGE, Linux 3.15+).
+
+    Raises OSError where the system or the file system cannot (then ``errno`` is EINVAL,
+    ENOSYS or ENOTSUP): the caller falls back to replacing file by file.
+    """
+    if _renameat2 is None:
+        raise OSError(errno.ENOSYS, "renameat2 is not available", str(first))
+    result = _renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if result != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code), str(first), None, str(second))
+
+
+def sync_tree(directory: Path) -> None:
+    """Make every file written under ``directory`` durable in one call (syncfs, else sync).
+
+    One flush of the file system instead of an fsync per file and folder: the journal commits
+    once for thousands of files.
+    """
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        if _syncfs is None or _syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
+
+
+Chunks = bytes | Iterable[bytes]
+"""What a renderer returns: the file's bytes, or its bytes in pieces (a streamed dump)."""
+
+
+@dataclass
+class TreeWriter:
+    """Write the next generation of a published tree beside it, then swap it in at once.
+
+    ``out`` stays a real directory that users and web servers point at. The new generation is
+    built in the hidden sibling ``.<name>.next``: changed files are written there, every other
+    file of the current tree (unchanged ones, and whatever else lives in it) is hard-linked, so
+    it keeps its bytes, inode and mtime (ETags stay). One ``syncfs`` makes it durable, then
+    ``renameat2(RENAME_EXCHANGE)`` swaps the two directories in one step: a reader resolving a
+    path sees either the whole old tree or the whole new one, and a reader that already holds
+    a file or the old directory open keeps reading the old generation, which stays complete as
+    ``.<name>.prev`` until the next publication. When nothing changed, nothing is swapped.
+
+    Where the swap is impossible (no renameat2, a file system without RENAME_EXCHANGE, a
+    mount point inside the tree, a file that cannot be hard-linked) the changed files are
+    moved into ``out`` one by one with ``os.replace``, pages last: a reader never sees a
+    half-written file, but may see files of two runs side by side for a moment.
+    """
+
+    out: Path
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    swapped: bool = False
+
+    def __post_init__(self) -> None:
+        self.out = Path(os.path.abspath(self.out))
+        if self.out.is_symlink():
+            # Swap the directory the link points at, never the link itself.
+            self.out = self.out.resolve()
+        self.stage = self.out.parent / f".{self.out.name}.next"
+        self.previous = self.out.parent / f".{self.out.name}.prev"
+        self._dirs: set[str] = set()
+        self._done: set[str] = set()
+        self._modes: dict[str, int] = {}
+
+    def __enter__(self) -> TreeWriter:
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        # A run killed half-way leaves its stage; the generation before last is not needed.
+        for leftover in (self.stage, self.previous):
+            if leftover.exists() or leftover.is_symlink():
+                _remove(leftover)
+        os.mkdir(self.stage, 0o755)
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(self.stage, stat.S_IMODE(self.out.stat().st_mode))
+        return self
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        if kind is not None and self.stage.exists():
+            _remove(self.stage)  # a failed publication leaves the tree as it was
+
+    def write(self, relative: str, data: Chunks) -> bool:
+        """Put file ``relative`` into the next generation; True when its bytes changed.
+
+        Bytes equal to the current file's make a hard link to it instead of a new file.
+        """
+        self._done.add(relative)
+        target = self.stage / relative
+        self._mkdirs(relative)
+        current = self.out / relative
+        try:
+            info = current.lstat()
+        except (FileNotFoundError, NotADirectoryError):
+            info = None
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            info = None
+        if isinstance(data, bytes | bytearray | memoryview):
+            same = info is not None and info.st_size == len(data) and _equal(current, data)
+            if not same:
+                _write_new(target, [data], info)
+        else:
+            same = _write_compared(target, data, current if info else None, info)
+        if same:
+            os.link(current, target)
+        (self.unchanged if same else self.written).append(relative)
+        return not same
+
+    def carry_over(self, drop: Callable[[str], bool]) -> None:
+        """Hard-link every other file of the current tree into the next generation.
+
+        ``drop(relative)`` names the files to leave behind (a gone scope's own files); they are
+        listed in ``removed``. Folders that end up empty only because of that are left out.
+        """
+        if not self.out.is_dir():
+            return
+        for folder, dirs, files in os.walk(self.out):
+            relative_folder = os.path.relpath(folder, self.out)
+            prefix = "" if relative_folder == "." else relative_folder.replace(os.sep, "/") + "/"
+            for name in files:
+                relative = prefix + name
+                if relative in self._done:
+                    continue
+                if drop(relative):
+                    self.removed.append(relative)
+                    continue
+                self._mkdirs(relative)
+                source = os.path.join(folder, name)
+                if os.path.islink(source):
+                    os.symlink(os.readlink(source), self.stage / relative)
+                else:
+                    os.link(source, self.stage / relative)
+            for name in dirs:
+                path = os.path.join(folder, name)
+                if os.path.islink(path):  # a link to a folder is carried as a link
+                    os.symlink(os.readlink(path), self.stage / (prefix + name))
+                elif not drop(prefix + name + "/"):
+                    self._mkdirs(prefix + name + "/x")
+            dirs[:] = [name for name in dirs if not os.path.islink(os.path.join(folder, name))]
+
+    def commit(self, last: Callable[[str], bool] = lambda relative: False) -> None:
+        """Make the next generation the tree (see the class); ``last`` names the files that the
+        file-by-file fallback moves last (pages, which link to the others)."""
+        if not (self.written or self.removed) and self.out.is_dir():
+            _remove(self.stage)  # unchanged: the tree and every mtime stay as they are
+            return
+        sync_tree(self.stage)
+        if not self.out.exists():
+            os.rename(self.stage, self.out)
+            self.swapped = True
+        else:
+            try:
+                exchange(self.stage, self.out)
+            except OSError:
+                self._replace_in_place(last)
+                return
+            self.swapped = True
+            os.rename(self.stage, self.previous)
+        _fsync_directory(self.out.parent)
+
+    def _replace_in_place(self, last: Callable[[str], bool]) -> None:
+        for relative in sorted(self.written, key=last):
+            target = self.out / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.stage / relative, target)
+        for relative in self.removed:
+            with contextlib.suppress(FileNotFoundError):
+                (self.out / relative).unlink()
+        for relative in sorted({r.rsplit("/", 1)[0] for r in self.removed if "/" in r},
+                               key=lambda r: -r.count("/")):  # fmt: skip
+            folder = self.out / relative
+            while folder != self.out:  # deepest first; a folder with anything else stays
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+                folder = folder.parent
+        _fsync_directory(self.out)
+        _remove(self.stage)
+
+    def _mkdirs(self, relative: str) -> None:
+        """Create the folders of ``relative`` in the stage (once each)."""
+        folder = relative.rpartition("/")[0]
+        missing: list[str] = []
+        while folder and folder not in self._dirs:
+            missing.append(folder)
+            folder = folder.rpartition("/")[0]
+        for folder in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(self.stage / folder, 0o755)
+            self._dirs.add(folder)
+
+
+def _equal(path: Path, data: bytes | bytearray | memoryview) -> bool:
+    """Tell whether the file at ``path`` holds exactly ``data`` (its size already matches)."""
+    with open(path, "rb") as fh:
+        view = memoryview(data)
+        for start in range(0, len(view), _CHUNK):
+            if fh.read(_CHUNK) != view[start : start + _CHUNK]:
+                return False
+    return True
+
+
+def _write_new(target: Path, chunks: Iterable[bytes], info: os.stat_result | None) -> None:
+    """Write a new file (mode 0644, or the mode of the file it replaces); no fsync here."""
+    mode = DEFAULT_MODE if info is None else stat.S_IMODE(info.st_mode)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "wb") as fh:
+        for chunk in chunks:
+            fh.write(chunk)
+    os.chmod(target, mode)  # the umask may have narrowed it
+
+
+def _write_compared(
+    target: Path, chunks: Iterable[bytes], current: Path | None, info: os.stat_result | None
+) -> bool:
+    """Stream ``chunks`` into ``target`` while comparing them with ``current``.
+
+    Returns True, and removes ``target`` again, when the bytes equal the current file's.
+    """
+    same = current is not None
+    old = open(current, "rb") if current is not None else None  # noqa: SIM115
+    try:
+        pieces = iter(chunks)
+
+        def compared() -> Iterator[bytes]:
+            nonlocal same
+            for chunk in pieces:
+                if same and old is not None and old.read(len(chunk)) != chunk:
+                    same = False
+                yield chunk
+
+        _write_new(target, compared(), info)
+        if same and old is not None and old.read(1):
+            same = False  # the current file is longer
+    finally:
+        if old is not None:
+            old.close()
+    if same:
+        target.unlink()
+    return same
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
