@@ -8,6 +8,8 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+import orjson
+
 from publish.context import Item, PublishContext, Source
 from publish.dates import format_event_when, parse_instant
 
@@ -90,7 +92,37 @@ def last_modified(items: Iterable[Item]) -> datetime | None:
 
 def dumps(value: Any) -> bytes:
     """Encode JSON as the tree publishes it: UTF-8, not ASCII-escaped, indent 2, final newline."""
-    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return encode(value) + b"\n"
+
+
+def encode(value: Any) -> bytes:
+    """Return ``json.dumps(value, ensure_ascii=False, indent=2)`` as UTF-8, the same bytes.
+
+    orjson writes them about twenty times faster (the standard library's encoder runs in pure
+    Python as soon as it indents). The two differ only in how they write some floats (1e-07
+    against 1e-7, NaN) and in what they refuse (integers beyond 64 bits, keys that are not
+    strings): values with those go through the standard library.
+    """
+    if _orjson_safe(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_INDENT_2)
+        except TypeError:
+            pass  # an integer beyond 64 bits, or a type orjson does not know
+    return json.dumps(value, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def _orjson_safe(value: Any) -> bool:
+    """Tell whether orjson writes ``value`` exactly as json.dumps does (see ``encode``)."""
+    if isinstance(value, str | bool | int) or value is None:
+        return True
+    if isinstance(value, float):
+        text = repr(value)
+        return "e" not in text and "n" not in text  # no exponent, nan or inf
+    if isinstance(value, dict):
+        return all(type(key) is str and _orjson_safe(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return all(map(_orjson_safe, value))
+    return False
 
 
 def event_place(event: Mapping[str, Any]) -> str:
