@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -166,9 +166,22 @@ def timed_formats(seconds: dict[str, list[float]]) -> None:
             result = render(*args, **kwargs)
             seconds[name][0] += time.perf_counter() - wall
             seconds[name][1] += time.process_time() - cpu
-            return result
+            if isinstance(result, bytes | dict):
+                return result
+            return timed_chunks(name, result)  # a streamed file renders while it is written
 
         return timed
+
+    def timed_chunks(name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        pieces = iter(chunks)
+        while True:
+            wall, cpu = time.perf_counter(), time.process_time()
+            chunk = next(pieces, None)
+            seconds[name][0] += time.perf_counter() - wall
+            seconds[name][1] += time.process_time() - cpu
+            if chunk is None:
+                return
+            yield chunk
 
     registry.FORMATS = tuple(replace(f, render=wrap(f.path, f.render)) for f in registry.FORMATS)
     dcat.extra_pages = wrap("catalog/page-*", dcat.extra_pages)  # type: ignore[assignment]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fcntl
 import os
+import secrets
 import shutil
 import stat
 import tempfile
@@ -131,17 +133,21 @@ class TreeWriter:
     file of the current tree (unchanged ones, and whatever else lives in it) is hard-linked, so
     it keeps its bytes, inode and mtime (ETags stay). One ``syncfs`` makes it durable, then
     ``renameat2(RENAME_EXCHANGE)`` swaps the two directories in one step: a reader resolving a
-    path sees either the whole old tree or the whole new one, and a reader that already holds
-    a file or the old directory open keeps reading the old generation, which stays complete as
-    ``.<name>.prev`` until the next publication. When nothing changed, nothing is swapped.
+    path sees either the whole old tree or the whole new one, and a reader that holds the old
+    directory (or a file in it) open keeps reading the old generation, which stays complete as
+    ``.<name>.prev`` until the next publication starts. When nothing changed, nothing is
+    swapped. ``.<name>.lock`` keeps two publications of one tree apart.
 
-    Where the swap is impossible (no renameat2, a file system without RENAME_EXCHANGE, a
-    mount point inside the tree, a file that cannot be hard-linked) the changed files are
-    moved into ``out`` one by one with ``os.replace``, pages last: a reader never sees a
-    half-written file, but may see files of two runs side by side for a moment.
+    Where the swap is impossible (``swap=False``, no renameat2, a parent folder that cannot be
+    written, a file system without RENAME_EXCHANGE, a mount point or a file that cannot be
+    hard-linked inside the tree) the changed files are written as hidden temporary files beside
+    their targets and renamed over them one by one at commit, pages last: a reader never sees
+    a half-written file, but may see files of two runs side by side for a moment. In both
+    modes nothing in ``out`` changes before ``commit``, so a failure leaves the tree as it was.
     """
 
     out: Path
+    swap: bool = True
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -156,22 +162,44 @@ class TreeWriter:
         self.previous = self.out.parent / f".{self.out.name}.prev"
         self._dirs: set[str] = set()
         self._done: set[str] = set()
-        self._modes: dict[str, int] = {}
+        # Files to rename into ``out`` at commit when not swapping: (temporary file, target).
+        self._pending: list[tuple[Path, str]] = []
+        self._lock: int | None = None
 
     def __enter__(self) -> TreeWriter:
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        # A run killed half-way leaves its stage; the generation before last is not needed.
-        for leftover in (self.stage, self.previous):
-            if leftover.exists() or leftover.is_symlink():
-                _remove(leftover)
-        os.mkdir(self.stage, 0o755)
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(self.stage, stat.S_IMODE(self.out.stat().st_mode))
+        if _renameat2 is None:
+            self.swap = False
+        with contextlib.suppress(OSError):
+            self._lock = os.open(
+                self.out.parent / f".{self.out.name}.lock", os.O_RDWR | os.O_CREAT, 0o644
+            )
+            fcntl.flock(self._lock, fcntl.LOCK_EX)
+        if self.swap:
+            try:
+                # A run killed half-way leaves its stage; the generation before last goes now.
+                for leftover in (self.stage, self.previous):
+                    if leftover.exists() or leftover.is_symlink():
+                        _remove(leftover)
+                os.mkdir(self.stage, 0o755)
+            except OSError:
+                self.swap = False  # e.g. a parent folder we may not write
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(self.stage, stat.S_IMODE(self.out.stat().st_mode))
         return self
 
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        if kind is not None and self.stage.exists():
-            _remove(self.stage)  # a failed publication leaves the tree as it was
+        try:
+            if kind is not None:  # a failed publication leaves the tree as it was
+                for temporary, _ in self._pending:
+                    with contextlib.suppress(FileNotFoundError):
+                        temporary.unlink()
+                if self.stage.exists():
+                    _remove(self.stage)
+        finally:
+            if self._lock is not None:
+                os.close(self._lock)  # releases the flock
 
     def write(self, relative: str, data: Chunks) -> bool:
         """Put file ``relative`` into the next generation; True when its bytes changed.
@@ -179,15 +207,19 @@ class TreeWriter:
         Bytes equal to the current file's make a hard link to it instead of a new file.
         """
         self._done.add(relative)
-        target = self.stage / relative
-        self._mkdirs(relative)
         current = self.out / relative
         try:
-            info = current.lstat()
+            info: os.stat_result | None = current.lstat()
         except (FileNotFoundError, NotADirectoryError):
             info = None
         if info is not None and not stat.S_ISREG(info.st_mode):
             info = None
+        if self.swap:
+            self._mkdirs(relative)
+            target = self.stage / relative
+        else:
+            current.parent.mkdir(parents=True, exist_ok=True)
+            target = current.parent / f".{current.name}.{secrets.token_hex(4)}.tmp"
         if isinstance(data, bytes | bytearray | memoryview):
             same = info is not None and info.st_size == len(data) and _equal(current, data)
             if not same:
@@ -195,15 +227,35 @@ class TreeWriter:
         else:
             same = _write_compared(target, data, current if info else None, info)
         if same:
-            os.link(current, target)
-        (self.unchanged if same else self.written).append(relative)
-        return not same
+            self.unchanged.append(relative)
+            if self.swap:
+                self._link(current, relative)
+            return False
+        self.written.append(relative)
+        if not self.swap:
+            self._pending.append((target, relative))
+        return True
+
+    def _link(self, source: Path | str, relative: str) -> None:
+        """Hard-link a file of the current tree into the stage, or give up swapping."""
+        try:
+            os.link(source, self.stage / relative, follow_symlinks=False)
+        except OSError as error:
+            if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                raise
+            self._give_up_swapping()
+
+    def _give_up_swapping(self) -> None:
+        """Go on file by file: what is staged already is renamed into ``out`` at commit."""
+        self.swap = False
+        self._pending = [(self.stage / relative, relative) for relative in self.written]
 
     def carry_over(self, drop: Callable[[str], bool]) -> None:
         """Hard-link every other file of the current tree into the next generation.
 
-        ``drop(relative)`` names the files to leave behind (a gone scope's own files); they are
-        listed in ``removed``. Folders that end up empty only because of that are left out.
+        ``drop(relative)`` names the files to leave behind (a gone scope's own files, and
+        folders that hold nothing but those, with a trailing "/"); they are listed in
+        ``removed``. Without swapping only ``removed`` is filled.
         """
         if not self.out.is_dir():
             return
@@ -216,24 +268,28 @@ class TreeWriter:
                     continue
                 if drop(relative):
                     self.removed.append(relative)
-                    continue
-                self._mkdirs(relative)
-                source = os.path.join(folder, name)
-                if os.path.islink(source):
-                    os.symlink(os.readlink(source), self.stage / relative)
-                else:
-                    os.link(source, self.stage / relative)
+                elif self.swap:
+                    self._mkdirs(relative)
+                    self._link(os.path.join(folder, name), relative)
             for name in dirs:
                 path = os.path.join(folder, name)
+                if not self.swap:
+                    continue
                 if os.path.islink(path):  # a link to a folder is carried as a link
+                    self._mkdirs(prefix + name)
                     os.symlink(os.readlink(path), self.stage / (prefix + name))
+                elif os.path.ismount(path):
+                    self._give_up_swapping()  # a mount point cannot move with the tree
                 elif not drop(prefix + name + "/"):
                     self._mkdirs(prefix + name + "/x")
             dirs[:] = [name for name in dirs if not os.path.islink(os.path.join(folder, name))]
 
     def commit(self, last: Callable[[str], bool] = lambda relative: False) -> None:
-        """Make the next generation the tree (see the class); ``last`` names the files that the
-        file-by-file fallback moves last (pages, which link to the others)."""
+        """Make the next generation the tree (see the class); ``last`` names the files that
+        are renamed last when going file by file (pages, which link to the others)."""
+        if not self.swap:
+            self._replace_in_place(last)
+            return
         if not (self.written or self.removed) and self.out.is_dir():
             _remove(self.stage)  # unchanged: the tree and every mtime stay as they are
             return
@@ -245,6 +301,7 @@ class TreeWriter:
             try:
                 exchange(self.stage, self.out)
             except OSError:
+                self._give_up_swapping()
                 self._replace_in_place(last)
                 return
             self.swapped = True
@@ -252,22 +309,33 @@ class TreeWriter:
         _fsync_directory(self.out.parent)
 
     def _replace_in_place(self, last: Callable[[str], bool]) -> None:
-        for relative in sorted(self.written, key=last):
+        if self._pending:
+            sync_tree(self._pending[0][0].parent)
+        for temporary, relative in sorted(self._pending, key=lambda pair: last(pair[1])):
             target = self.out / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.stage / relative, target)
+            try:
+                os.replace(temporary, target)
+            except OSError as error:
+                if error.errno != errno.EXDEV:
+                    raise
+                write_if_changed(target, temporary.read_bytes())  # into a mounted folder
+                temporary.unlink()
+        self._pending = []
         for relative in self.removed:
             with contextlib.suppress(FileNotFoundError):
                 (self.out / relative).unlink()
+        # Deepest folders first; a folder that still holds something else stays.
         for relative in sorted({r.rsplit("/", 1)[0] for r in self.removed if "/" in r},
                                key=lambda r: -r.count("/")):  # fmt: skip
             folder = self.out / relative
-            while folder != self.out:  # deepest first; a folder with anything else stays
+            while folder != self.out:
                 with contextlib.suppress(OSError):
                     folder.rmdir()
                 folder = folder.parent
         _fsync_directory(self.out)
-        _remove(self.stage)
+        if self.stage.exists():
+            _remove(self.stage)
 
     def _mkdirs(self, relative: str) -> None:
         """Create the folders of ``relative`` in the stage (once each)."""
