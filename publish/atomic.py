@@ -373,31 +373,44 @@ def _write_new(target: Path, chunks: Iterable[bytes], info: os.stat_result | Non
 def _write_compared(
     target: Path, chunks: Iterable[bytes], current: Path | None, info: os.stat_result | None
 ) -> bool:
-    """Stream ``chunks`` into ``target`` while comparing them with ``current``.
+    """Compare ``chunks`` with ``current`` and write them to ``target`` only once they differ.
 
-    Returns True, and removes ``target`` again, when the bytes equal the current file's.
+    Returns True (and writes nothing) when the bytes equal the current file's. While they
+    match, nothing is written; at the first difference the matching part is copied from the
+    current file and the rest streamed after it, so an unchanged 100 MB dump costs a read.
     """
-    same = current is not None
-    old = open(current, "rb") if current is not None else None  # noqa: SIM115
-    try:
-        pieces = iter(chunks)
-
-        def compared() -> Iterator[bytes]:
-            nonlocal same
+    pieces = iter(chunks)
+    if current is not None:
+        matched = 0
+        with open(current, "rb") as old:
             for chunk in pieces:
-                if same and old is not None and old.read(len(chunk)) != chunk:
-                    same = False
-                yield chunk
+                if old.read(len(chunk)) != chunk:
+                    break
+                matched += len(chunk)
+            else:
+                if not old.read(1):
+                    return True  # same bytes, same length
+                chunk = b""  # the current file is longer: the new one is its prefix
+            old.seek(0)
+            _write_new(target, _prefix_then(old, matched, chunk, pieces), info)
+        return False
+    _write_new(target, pieces, info)
+    return False
 
-        _write_new(target, compared(), info)
-        if same and old is not None and old.read(1):
-            same = False  # the current file is longer
-    finally:
-        if old is not None:
-            old.close()
-    if same:
-        target.unlink()
-    return same
+
+def _prefix_then(
+    old: Any, length: int, chunk: bytes, rest: Iterator[bytes]
+) -> Iterator[bytes]:
+    """Yield the first ``length`` bytes of file ``old``, then ``chunk``, then ``rest``."""
+    while length > 0:
+        piece = old.read(min(_CHUNK, length))
+        if not piece:
+            break
+        length -= len(piece)
+        yield piece
+    if chunk:
+        yield chunk
+    yield from rest
 
 
 def _remove(path: Path) -> None:
