@@ -15,6 +15,8 @@ from test_publish_dcat import ITEMS as DCAT_ITEMS
 from test_publish_dcat import SOURCES as DCAT_SOURCES
 from test_publish_dcat import make_ctx
 
+import publish.dumps
+import publish.tables
 from publish import publish_all
 from publish.atomic import TreeWriter
 from publish.context import PublishContext
@@ -99,6 +101,15 @@ def test_streamed_items_json_is_the_dump_of_the_list() -> None:
     rendered = render_all(ctx)
     by_id = sorted(ctx.items, key=lambda item: item["id"])
     assert rendered["data/items.json"] == dumps([canonical_item(item) for item in by_id])
+
+
+def test_dumps_in_small_chunks_are_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = render_all(many_sources_ctx())
+    monkeypatch.setattr(publish.dumps, "CHUNK", 700)  # many chunks per file, not one
+    monkeypatch.setattr(publish.tables, "CHUNK", 700)
+    chunked = render_all(many_sources_ctx())
+    assert chunked == whole
+    assert len(whole["data/items.csv"]) > 10 * 700
 
 
 def test_unchanged_publication_rewrites_only_health_json(tmp_path: Path) -> None:
