@@ -263,3 +263,25 @@ def test_file_by_file_where_the_tree_cannot_be_swapped(tmp_path: Path) -> None:
     assert (out / "sources/a/feed.json").read_bytes() == b"{}"
     assert not [p for p in out.rglob(".*")]  # no temporary files left
     assert not writer.swapped
+
+
+def test_files_of_others_move_with_the_tree_and_leftovers_are_cleared(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    publish_all(out, copy.deepcopy(ITEMS), SOURCES, HEALTH, SETTINGS, today=TODAY)
+    (out / "robots.txt").write_bytes(b"User-agent: *\n")
+    (out / ".well-known").mkdir()
+    (out / ".well-known/security.txt").write_bytes(b"Contact: mailto:a@example.org\n")
+    (out / "empty").mkdir()
+    robots = (out / "robots.txt").stat().st_ino
+    # What a publication killed half-way leaves behind.
+    (tmp_path / ".public.next/data").mkdir(parents=True)
+    (tmp_path / ".public.next/data/items.json").write_bytes(b"[")
+
+    report = publish_all(out, generation_items(3), SOURCES, HEALTH, SETTINGS, today=TODAY)
+
+    assert report.swapped
+    assert (out / "robots.txt").stat().st_ino == robots
+    assert (out / ".well-known/security.txt").read_bytes().startswith(b"Contact:")
+    assert (out / "empty").is_dir()
+    assert "Lauf 3" in (out / "data/items.json").read_text(encoding="utf-8")
+    assert not (tmp_path / ".public.next").exists()
