@@ -78,7 +78,8 @@ class PublishReport:
     """What publish_all did: files rewritten, files already up to date, stale files removed.
 
     ``seconds`` is the wall time spent rendering each format (by its path in a scope folder)
-    and, under "write" and "swap", writing the next generation and swapping it in.
+    and, under "write" and "swap", writing the next generation and swapping it in. A format
+    that hands out its file in chunks (the dumps) renders while it is written: under "write".
     ``swapped`` tells whether the tree was replaced at once (see ``publish.atomic.TreeWriter``).
     """
 
