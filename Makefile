@@ -42,4 +42,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) public data .pytest_cache
+	rm -rf $(VENV) public .public.* data .pytest_cache

@@ -23,7 +23,7 @@ def check_db_url(url: str) -> None:
     >>> check_db_url("mysql://u@h/db")
     Traceback (most recent call last):
     ...
-    flows.preflight.OptionError: --db mysql://u@h/db: unsupported store, use sqlite:///FILE \
+    regiofeed.flows.preflight.OptionError: --db mysql://u@h/db: unsupported store, use sqlite:///FILE \
 or postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE
     """
     try:

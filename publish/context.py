@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
+from itertools import islice
 from typing import Any
 
 from regiofeed.models.sources import PublishConfig
@@ -35,6 +36,9 @@ class PublishContext:
     scope: Scope = ROOT
     stream: str | None = None
     scopes: tuple[Scope, ...] = field(default=())
+    # True when ``items`` are already newest first (as render_all deals them): ``newest`` is
+    # then the list itself, not a sort of 100,000 items per scope and stream.
+    ordered: bool = False
     # Shared by every context derived from one (for_scope, for_stream): writers keep what they
     # made of one item here, keyed by (format, item id), so an item in five scopes is rendered
     # once. Only valid for one publish run, which is all a context lives for.
@@ -51,7 +55,7 @@ class PublishContext:
     @cached_property
     def newest(self) -> list[Item]:
         """The items newest first (see ``items.newest_first``), sorted once per context."""
-        return newest_first(self.items)
+        return self.items if self.ordered else newest_first(self.items)
 
     @cached_property
     def feed_items(self) -> list[Item]:
@@ -61,7 +65,8 @@ class PublishContext:
             event = (item.get("_regiofeed") or {}).get("event")
             return not event or event_days(event)[1] >= self.today
 
-        return [item for item in self.newest if current(item)][: self.settings.feed_size]
+        # Stops at feed_size: a scope of 100,000 items looks at the newest few only.
+        return list(islice(filter(current, self.newest), self.settings.feed_size))
 
     def path(self, name: str) -> str:
         """Return the tree path of file ``name`` in this context's scope and stream.
@@ -86,9 +91,12 @@ class PublishContext:
             parts.append(STREAM_TITLES[self.stream])
         return " – ".join(parts)
 
-    def for_scope(self, scope: Scope, items: list[Item]) -> PublishContext:
-        """Return the context of ``scope`` with its ``items`` (in the order given)."""
-        return replace(self, scope=scope, items=items, stream=None)
+    def for_scope(
+        self, scope: Scope, items: list[Item], *, ordered: bool = False
+    ) -> PublishContext:
+        """Return the context of ``scope`` with its ``items`` (in the order given; ``ordered``
+        says that order is newest first)."""
+        return replace(self, scope=scope, items=items, stream=None, ordered=ordered)
 
     def for_stream(self, stream: str) -> PublishContext:
         """Return this scope's context for one stream ("news" or "events"), order kept."""

@@ -95,12 +95,17 @@ def event_days(event: dict[str, Any]) -> tuple[date, date]:
     For all-day events ``end`` already is the last day. A timed event that ends exactly at
     midnight does not run on the day it ends.
     """
-    first = local_day(event["start"])
-    end = event.get("end")
+    return _event_days(event["start"], event.get("end"))
+
+
+# The page, the calendar and the feeds of three scopes each ask this of every event.
+@lru_cache(maxsize=65536)
+def _event_days(start: str, end: str | None) -> tuple[date, date]:
+    first = local_day(start)
     if not end:
         return first, first
     last = local_day(end)
-    if not is_date_only(end) and not is_date_only(event["start"]):
+    if not is_date_only(end) and not is_date_only(start):
         end_local = parse_instant(end).astimezone(BERLIN)
         if end_local.time() == time(0, 0) and last > first:
             last -= timedelta(days=1)

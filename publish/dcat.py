@@ -36,7 +36,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,7 +47,14 @@ from rdflib.namespace import DCAT, FOAF, RDF, XSD
 from regiofeed.models.sources import schedule_interval
 from regiofeed.publish.context import Item, PublishContext, PublishSettings, Source
 from regiofeed.publish.dates import BERLIN, local_day
-from regiofeed.publish.dcat_serialize import JSON_LD, RDF_XML, SERIALISATIONS, TURTLE, serialize
+from regiofeed.publish.dcat_serialize import (
+    JSON_LD,
+    RDF_XML,
+    SERIALISATIONS,
+    TURTLE,
+    Triples,
+    serialize_triples,
+)
 from regiofeed.publish.dcat_vocab import (
     CONTRIBUTORS,
     DATA_THEME,
@@ -129,6 +136,31 @@ OPEN_MIXED_LICENCE = LICENSES + "other-open"  # regional data whose sources diff
 DEFAULT_SCHEDULE = "hourly"  # as in sources.toml
 
 
+@dataclass
+class Summary:
+    """What the catalogue says about a dataset's items, gathered in one pass over them."""
+
+    count: int = 0
+    issued: datetime | None = None  # the oldest publication
+    modified: datetime | None = None  # the newest change
+    first_day: date | None = None  # of the events, in Europe/Berlin
+    last_day: date | None = None
+    sources: set[str] = field(default_factory=set)  # ids named by the items
+
+    def add(self, item: Item, published: datetime | None, changed: datetime | None,
+            days: list[date]) -> None:  # fmt: skip
+        self.count += 1
+        if published is not None and (self.issued is None or published < self.issued):
+            self.issued = published
+        if changed is not None and (self.modified is None or changed > self.modified):
+            self.modified = changed
+        if days:
+            low, high = min(days), max(days)
+            self.first_day = low if self.first_day is None else min(self.first_day, low)
+            self.last_day = high if self.last_day is None else max(self.last_day, high)
+        self.sources.update(_ext(item).get("sources", []))
+
+
 @dataclass(frozen=True)
 class Dataset:
     """One dcat:Dataset: a stream ("news", "events" or "all") of one scope."""
@@ -139,7 +171,7 @@ class Dataset:
     title: str
     description: str
     sources: tuple[Source, ...]  # whose content it carries (publisher, licence, place)
-    items: tuple[Item, ...]
+    summary: Summary
 
     @property
     def source(self) -> Source | None:
@@ -213,7 +245,15 @@ def _render_page(
     if ctx.settings.base_url is None and extension == "ttl" and number == 1:
         logger.warning("dcat: no [publish] base_url set; catalogue URIs use %s", PLACEHOLDER_BASE)
     datasets = plan_datasets(ctx) if datasets is None else datasets
-    return serialize(catalog_graph(ctx, datasets, page=number, extension=extension), extension)
+    # The page's triples are made once and shared by its three serialisations; only the
+    # paging links differ (they point to pages of the same serialisation).
+    key = ("dcat", "page", number, id(datasets))
+    if key not in ctx.memo:
+        ctx.memo.pop(("dcat", "page", number - 1, id(datasets)), None)  # done with that one
+        ctx.memo[key] = (datasets, catalog_triples(ctx, datasets, page=number, paging=False))
+    triples = set(ctx.memo[key][1])
+    _add_paging_of(triples, ctx, datasets, number, extension)
+    return serialize_triples(triples, extension)
 
 
 # --- which datasets there are -------------------------------------------------------------
@@ -222,34 +262,76 @@ def _render_page(
 def plan_datasets(ctx: PublishContext) -> list[Dataset]:
     """List the catalogue's datasets: the regional ones, then per source (by id) news, events.
 
-    The order is fixed for the same input, so paging is stable.
+    The order is fixed for the same input, so paging is stable. Made once per publish run
+    (every page of every serialisation shares it), in one pass over the items.
     """
+    key = ("dcat", "plan")
+    if key not in ctx.memo:
+        ctx.memo[key] = _plan(ctx)
+    plan: list[Dataset] = ctx.memo[key]
+    return plan
+
+
+def _plan(ctx: PublishContext) -> list[Dataset]:
     settings = ctx.settings
     sources = sorted(ctx.sources, key=lambda source: source["id"])
-    items = sorted(ctx.items, key=lambda item: str(item.get("id", "")))
     # How many sources each publishing body has; with two or more the titles name the source.
     per_publisher = Counter(_slug(source.get("publisher") or source["id"]) for source in sources)
+    summaries = _summaries(ctx.items)
 
     result = [
-        _regional_dataset(stream, sources, items, settings) for stream in ("all", "news", "events")
+        _regional_dataset(stream, sources, summaries.get(stream, Summary()), settings)
+        for stream in ("all", "news", "events")
     ]
     for source in sources:
-        own = [item for item in items if source["id"] in _ext(item).get("sources", [])]
         for stream in ("news", "events"):
-            stream_items = [item for item in own if _ext(item).get("kind") == STREAM_KIND[stream]]
-            if not stream_items and source.get("item_kind") != STREAM_KIND[stream]:
+            summary = summaries.get((source["id"], stream))
+            if summary is None and source.get("item_kind") != STREAM_KIND[stream]:
                 continue  # a stream the source has never shown is not announced
             shared = per_publisher[_slug(source.get("publisher") or source["id"])] > 1
-            result.append(_source_dataset(source, stream, stream_items, shared))
+            result.append(_source_dataset(source, stream, summary or Summary(), shared))
     return result
 
 
+def _summaries(items: Iterable[Item]) -> dict[Any, Summary]:
+    """Summarise the items per regional stream ("all", "news", "events") and per (source id,
+    stream), each item's dates parsed once."""
+    summaries: dict[Any, Summary] = {}
+    streams = {kind: stream for stream, kind in STREAM_KIND.items()}
+    for item in items:
+        ext = _ext(item)
+        stream = streams.get(ext.get("kind"))
+        published, changed = published_at(item), modified_at(item)
+        days = _event_days(item) if stream == "events" else []
+        keys: list[Any] = ["all"]
+        if stream:
+            keys.append(stream)
+            keys += [(source_id, stream) for source_id in dict.fromkeys(ext.get("sources", []))]
+        for key in keys:
+            summary = summaries.get(key)
+            if summary is None:
+                summary = summaries[key] = Summary()
+            summary.add(item, published, changed, days)
+    return summaries
+
+
+def _event_days(item: Item) -> list[date]:
+    """Return the Europe/Berlin days of an event's start and end (those that parse)."""
+    event = _ext(item).get("event") or {}
+    days = []
+    for key in ("start", "end"):
+        if event.get(key):
+            try:
+                days.append(local_day(event[key]))
+            except ValueError:
+                continue
+    return days
+
+
 def _regional_dataset(
-    stream: str, sources: list[Source], items: list[Item], settings: PublishSettings
+    stream: str, sources: list[Source], summary: Summary, settings: PublishSettings
 ) -> Dataset:
-    if stream != "all":
-        items = [item for item in items if _ext(item).get("kind") == STREAM_KIND[stream]]
-    contributing = {sid for item in items for sid in _ext(item).get("sources", [])}
+    contributing = summary.sources
     # Attribution and licence follow the sources that contributed; all of them while empty.
     carried = [source for source in sources if source["id"] in contributing] or sources
     publishers = ", ".join(dict.fromkeys(s.get("publisher") or s["id"] for s in carried))
@@ -260,10 +342,10 @@ def _regional_dataset(
         f"Alle {what} der Region aus {len(carried)} Quelle{'n' if len(carried) != 1 else ''}"
         f"{f' ({publishers})' if publishers else ''}, zusammengeführt und ohne Dubletten."
     )
-    return Dataset(stream, stream, ROOT, title, description, tuple(carried), tuple(items))
+    return Dataset(stream, stream, ROOT, title, description, tuple(carried), summary)
 
 
-def _source_dataset(source: Source, stream: str, items: list[Item], shared: bool) -> Dataset:
+def _source_dataset(source: Source, stream: str, summary: Summary, shared: bool) -> Dataset:
     publisher = source.get("publisher") or source["id"]
     label = source.get("name") or source["id"]
     # dct:title — "Nachrichten Stadt Bad Belzig"; the source name tells apart two of one body.
@@ -280,7 +362,7 @@ def _source_dataset(source: Source, stream: str, items: list[Item], shared: bool
     )
     scope = Scope(f"{SOURCES_DIR}{source['id']}/", label, "source", source["id"])
     name = f"{source['id']}-{stream}"
-    return Dataset(name, stream, scope, title, description, (source,), tuple(items))
+    return Dataset(name, stream, scope, title, description, (source,), summary)
 
 
 # --- the graph ----------------------------------------------------------------------------
@@ -327,20 +409,36 @@ class _Body:
 def catalog_graph(
     ctx: PublishContext, datasets: list[Dataset], *, page: int = 1, extension: str = "ttl"
 ) -> Graph:
-    """Build the graph of catalogue page ``page`` (1-based): the catalog and its datasets.
+    """Build the rdflib graph of catalogue page ``page`` (1-based): the catalog, its datasets.
 
     ``extension`` ("ttl", "rdf", "jsonld") is only used for the paging links, which point to
-    pages of the same serialisation.
+    pages of the same serialisation. The files are written from ``catalog_triples`` directly;
+    this graph is what rdflib's own serialisers would be given (tests compare the two).
     """
+    g = Graph(bind_namespaces="none")
+    for triple in catalog_triples(ctx, datasets, page=page, extension=extension):
+        g.add(triple)
+    return g
+
+
+def catalog_triples(
+    ctx: PublishContext,
+    datasets: list[Dataset],
+    *,
+    page: int = 1,
+    extension: str = "ttl",
+    paging: bool = True,
+) -> Triples:
+    """Return the triples of catalogue page ``page`` (see ``catalog_graph``); without the
+    paging links when ``paging`` is False."""
     settings = ctx.settings
     uris = _Uris(settings)
-    g = Graph(bind_namespaces="none")
+    g: Triples = set()
     per_page = max(1, settings.datasets_per_page)
-    pages = page_count(len(datasets), per_page)
     on_page = datasets[(page - 1) * per_page : page * per_page]
     bodies = _bodies(ctx.sources, settings, uris.base)
-    modified = [moment for moment in (_newest(d.items) for d in datasets) if moment is not None]
-    issued = [moment for moment in (_oldest(d.items) for d in datasets) if moment is not None]
+    modified = [d.summary.modified for d in datasets if d.summary.modified is not None]
+    issued = [d.summary.issued for d in datasets if d.summary.issued is not None]
 
     catalog = uris.catalog()
     g.add((catalog, RDF.type, DCAT.Catalog))
@@ -359,13 +457,22 @@ def catalog_graph(
     for dataset in on_page:
         g.add((catalog, DCAT.dataset, _add_dataset(g, uris, dataset, ctx, bodies)))
 
-    if pages > 1:
-        _add_paging(g, uris, page, pages, len(datasets), per_page, extension)
+    if paging:
+        _add_paging_of(g, ctx, datasets, page, extension)
     return g
 
 
+def _add_paging_of(
+    g: Triples, ctx: PublishContext, datasets: list[Dataset], page: int, extension: str
+) -> None:
+    per_page = max(1, ctx.settings.datasets_per_page)
+    pages = page_count(len(datasets), per_page)
+    if pages > 1:
+        _add_paging(g, _Uris(ctx.settings), page, pages, len(datasets), per_page, extension)
+
+
 def _add_dataset(
-    g: Graph, uris: _Uris, dataset: Dataset, ctx: PublishContext, bodies: dict[str, _Body]
+    g: Triples, uris: _Uris, dataset: Dataset, ctx: PublishContext, bodies: dict[str, _Body]
 ) -> URIRef:
     settings = ctx.settings
     ref = uris.dataset(dataset)
@@ -414,14 +521,14 @@ def _add_dataset(
     g.add((ref, DCAT.landingPage, URIRef(source["url"]) if source else URIRef(uris.base)))
 
     # dct:issued — the oldest item; dct:modified — the newest item change, not build time
-    oldest, newest = _oldest(dataset.items), _newest(dataset.items)
+    oldest, newest = dataset.summary.issued, dataset.summary.modified
     if oldest is not None:
         g.add((ref, DCT.issued, _datetime(oldest)))
     if newest is not None:
         g.add((ref, DCT.modified, _datetime(newest)))
     # dct:temporal — for events, the days on which they take place
     if dataset.stream == "events":
-        _add_period(g, uris.period(dataset), ref, dataset.items)
+        _add_period(g, uris.period(dataset), ref, dataset.summary)
 
     # dcatde:contributorID — GovData's id of the harvested catalogue, only where assigned
     if settings.contributor_id:
@@ -434,7 +541,7 @@ def _add_dataset(
 
 
 def _add_distribution(
-    g: Graph, uris: _Uris, dataset: Dataset, key: str, path: str, settings: PublishSettings
+    g: Triples, uris: _Uris, dataset: Dataset, key: str, path: str, settings: PublishSettings
 ) -> URIRef:
     fmt = FILE_FORMATS[key]
     ref = uris.distribution(dataset, key)
@@ -480,27 +587,18 @@ def _distribution_description(dataset: Dataset, key: str, settings: PublishSetti
     }[key]
 
 
-def _add_period(g: Graph, ref: URIRef, dataset: URIRef, items: Iterable[Item]) -> None:
+def _add_period(g: Triples, ref: URIRef, dataset: URIRef, summary: Summary) -> None:
     """Add dct:temporal: a dct:PeriodOfTime from the first event's start to the last's end."""
-    days: list[date] = []
-    for item in items:
-        event = _ext(item).get("event") or {}
-        for key in ("start", "end"):
-            if event.get(key):
-                try:
-                    days.append(local_day(event[key]))
-                except ValueError:
-                    continue
-    if not days:
+    if summary.first_day is None or summary.last_day is None:
         return
     g.add((dataset, DCT.temporal, ref))
     g.add((ref, RDF.type, DCT.PeriodOfTime))
-    g.add((ref, DCAT.startDate, Literal(min(days).isoformat(), datatype=XSD.date)))
-    g.add((ref, DCAT.endDate, Literal(max(days).isoformat(), datatype=XSD.date)))
+    g.add((ref, DCAT.startDate, Literal(summary.first_day.isoformat(), datatype=XSD.date)))
+    g.add((ref, DCAT.endDate, Literal(summary.last_day.isoformat(), datatype=XSD.date)))
 
 
 def _add_paging(
-    g: Graph, uris: _Uris, page: int, pages: int, total: int, per_page: int, extension: str
+    g: Triples, uris: _Uris, page: int, pages: int, total: int, per_page: int, extension: str
 ) -> None:
     """Add the hydra:PagedCollection of this page as ckanext-dcat writes it.
 
@@ -523,7 +621,7 @@ def _add_paging(
         g.add((current, HYDRA[name], url))
 
 
-def _agent(g: Graph, uris: _Uris, body: _Body) -> URIRef:
+def _agent(g: Triples, uris: _Uris, body: _Body) -> URIRef:
     """Add a publisher (foaf:Agent, foaf:Organization with foaf:name) and return its URI."""
     ref = uris.publisher(body.name)
     g.add((ref, RDF.type, FOAF.Agent))
@@ -536,7 +634,7 @@ def _agent(g: Graph, uris: _Uris, body: _Body) -> URIRef:
     return ref
 
 
-def _contact(g: Graph, uris: _Uris, body: _Body) -> URIRef:
+def _contact(g: Triples, uris: _Uris, body: _Body) -> URIRef:
     """Add a contact point (vcard:Organization with vcard:fn and e-mail or URL); return it."""
     ref = uris.contact(body.name)
     g.add((ref, RDF.type, VCARD.Kind))
@@ -635,14 +733,6 @@ def _text(value: str, settings: PublishSettings) -> Literal:
 def _datetime(moment: datetime) -> Literal:
     """Return an xsd:dateTime literal in Europe/Berlin time, to the second."""
     return Literal(moment.astimezone(BERLIN).isoformat(timespec="seconds"), datatype=XSD.dateTime)
-
-
-def _newest(items: Iterable[Item]) -> datetime | None:
-    return max(filter(None, map(modified_at, items)), default=None)
-
-
-def _oldest(items: Iterable[Item]) -> datetime | None:
-    return min(filter(None, map(published_at, items)), default=None)
 
 
 def _ext(item: Item) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from regiofeed.publish.dates import format_event_when, parse_instant
 
 if TYPE_CHECKING:  # only annotations: the context itself is built from these helpers
@@ -37,9 +39,11 @@ LOCATION_KEYS = ("name", "street", "postal_code", "locality")
 
 def _ordered(mapping: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
     """Return a copy with ``keys`` first in that order, any other keys after, sorted."""
-    known = [key for key in keys if key in mapping]
-    extra = sorted(key for key in mapping if key not in keys)
-    return {key: mapping[key] for key in known + extra}
+    result = {key: mapping[key] for key in keys if key in mapping}
+    if len(result) != len(mapping):  # rare: keys beyond the documented ones
+        for key in sorted(key for key in mapping if key not in result):
+            result[key] = mapping[key]
+    return result
 
 
 def canonical_item(item: Item) -> Item:
@@ -99,7 +103,45 @@ def last_modified(items: Iterable[Item]) -> datetime | None:
 
 def dumps(value: Any) -> bytes:
     """Encode JSON as the tree publishes it: UTF-8, not ASCII-escaped, indent 2, final newline."""
-    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return encode(value) + b"\n"
+
+
+def encode(value: Any) -> bytes:
+    """Return ``json.dumps(value, ensure_ascii=False, indent=2)`` as UTF-8, the same bytes.
+
+    orjson writes them about twenty times faster (the standard library's encoder runs in pure
+    Python as soon as it indents). The two differ only in how they write some floats (1e-07
+    against 1e-7, NaN) and in what they refuse (integers beyond 64 bits, keys that are not
+    strings): values with those go through the standard library.
+    """
+    if _orjson_safe(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_INDENT_2)
+        except TypeError:
+            pass  # an integer beyond 64 bits, or a type orjson does not know
+    return json.dumps(value, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def _orjson_safe(value: Any) -> bool:
+    """Tell whether orjson writes ``value`` exactly as json.dumps does (see ``encode``)."""
+    # A loop over a stack, not recursion: this runs for every node of 100,000 items.
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is dict:
+            if not all(type(key) is str for key in node):
+                return False
+            stack.extend(node.values())
+        elif kind is list or kind is tuple:
+            stack.extend(node)
+        elif kind is float:
+            text = repr(node)
+            if "e" in text or "n" in text:  # an exponent, nan or inf
+                return False
+        elif not (kind is str or kind is int or kind is bool or node is None):
+            return False  # a subclass or another type: let json.dumps decide
+    return True
 
 
 def event_place(event: Mapping[str, Any]) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -12,7 +12,7 @@ from typing import Any
 
 from regiofeed.publish import atom, dcat, dumps, html, ical, jsonfeed, rss, tables
 from regiofeed.publish import health as health_json  # the parameter of publish_all is named health
-from regiofeed.publish.atomic import write_if_changed
+from regiofeed.publish.atomic import Chunks, TreeWriter
 from regiofeed.publish.context import Item, PublishContext, PublishSettings, Source
 from regiofeed.publish.dates import BERLIN
 from regiofeed.publish.items import newest_first
@@ -51,7 +51,7 @@ class Format:
 
     path: str
     media_type: str
-    render: Callable[[PublishContext], bytes]
+    render: Callable[[PublishContext], Chunks]
     scopes: frozenset[str] = ROOT_ONLY
     streams: bool = False
 
@@ -75,11 +75,19 @@ FORMATS: tuple[Format, ...] = (
 
 @dataclass
 class PublishReport:
-    """What publish_all did: files rewritten, files already up to date, stale files removed."""
+    """What publish_all did: files rewritten, files already up to date, stale files removed.
+
+    ``seconds`` is the wall time spent rendering each format (by its path in a scope folder)
+    and, under "write" and "swap", writing the next generation and swapping it in. A format
+    that hands out its file in chunks (the dumps) renders while it is written: under "write".
+    ``swapped`` tells whether the tree was replaced at once (see ``publish.atomic.TreeWriter``).
+    """
 
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    swapped: bool = False
 
     @property
     def changed(self) -> bool:
@@ -87,31 +95,43 @@ class PublishReport:
         return bool(self.written or self.removed)
 
 
-def render_all(
-    ctx: PublishContext, formats: tuple[Format, ...] = FORMATS
-) -> dict[str, bytes]:
-    """Render every format for every scope (and stream) of ``ctx``; return tree path -> bytes.
+def iter_rendered(
+    ctx: PublishContext,
+    formats: tuple[Format, ...] | None = None,
+    seconds: dict[str, float] | None = None,
+) -> Iterator[tuple[str, Chunks]]:
+    """Render every format for every scope (and stream) of ``ctx``, one file at a time.
 
-    Items are sorted newest first once and dealt to the scopes in one pass, so each scope's
-    writers share one ordered list (``ctx.newest`` is then a near no-op sort).
+    Yields (tree path, bytes or an iterable of byte chunks), so no more than one file's output
+    is held at once. Items are sorted newest first once and dealt to the scopes in one pass,
+    so each scope's writers share one ordered list. Pages (text/html) come after everything
+    else of their scope. ``seconds`` collects the wall time per format path.
     """
+    formats = FORMATS if formats is None else formats
+    timing: dict[str, float] = {} if seconds is None else seconds
     tree = list(ctx.scopes) or scopes(ctx.sources, ctx.items)
     dealt = items_by_scope(tree, newest_first(ctx.items))
-    rendered: dict[str, bytes] = {}
-    pages: dict[str, bytes] = {}
+    ordered = sorted(formats, key=lambda fmt: fmt.media_type == "text/html")  # stable
     for scope in tree:
-        scoped = ctx.for_scope(scope, dealt[scope])
+        scoped = ctx.for_scope(scope, dealt.pop(scope), ordered=True)
         streams = {stream: scoped.for_stream(stream) for stream in STREAMS}
-        for fmt in formats:
+        for fmt in ordered:
             if scope.kind not in fmt.scopes:
                 continue
-            target = pages if fmt.media_type == "text/html" else rendered
-            target[scoped.path(fmt.path)] = fmt.render(scoped)
-            if fmt.streams:
-                for stream_ctx in streams.values():
-                    target[stream_ctx.path(fmt.path)] = fmt.render(stream_ctx)
-    rendered.update(pages)  # dicts keep insertion order: pages last
-    return rendered
+            targets = [scoped, *(streams.values() if fmt.streams else ())]
+            for target in targets:
+                started = time.perf_counter()
+                data = fmt.render(target)
+                timing[fmt.path] = timing.get(fmt.path, 0.0) + time.perf_counter() - started
+                yield target.path(fmt.path), data
+
+
+def render_all(ctx: PublishContext, formats: tuple[Format, ...] | None = None) -> dict[str, bytes]:
+    """Render every format for every scope (and stream) of ``ctx``; return tree path -> bytes."""
+    return {
+        path: data if isinstance(data, bytes) else b"".join(data)
+        for path, data in iter_rendered(ctx, formats)
+    }
 
 
 def publish_all(
@@ -123,14 +143,15 @@ def publish_all(
     *,
     today: date | None = None,
 ) -> PublishReport:
-    """Render every format and write the files under ``out_dir`` that differ from what is there.
+    """Render every format and publish the tree under ``out_dir``, swapped in as a whole.
 
     Every format is written for the whole tree and, where the format says so, again for each
     source (``sources/<id>/``) and municipality (``municipalities/<slug>/``); see
     ``publish.scopes``. ``today`` is the day index.html and events.ics count "upcoming" from;
-    default: today in Europe/Berlin. Everything is rendered before anything is written, so a
-    failing format leaves the whole tree as it was. Files with identical bytes are not touched
-    (their mtime stays). Scope folders of sources and municipalities that are gone lose the
+    default: today in Europe/Berlin. The next generation of the tree is built beside it and
+    swapped in at once (``publish.atomic.TreeWriter``), so a failing format leaves the whole
+    tree as it was and a reader never sees a mix of two runs. Files with identical bytes keep
+    their inode and mtime. Scope folders of sources and municipalities that are gone lose the
     files publish_all wrote there (nothing else), then the folder if it is empty.
     """
     tree = scopes(sources, items)
@@ -142,15 +163,25 @@ def publish_all(
         today=today or datetime.now(BERLIN).date(),
         scopes=tuple(tree),
     )
-    rendered = render_all(ctx)
-    rendered.update(dcat.extra_pages(ctx))  # catalog/page-2.ttl … when the catalogue is paged
-
     out_dir = Path(out_dir)
     report = PublishReport()
-    for relative, data in rendered.items():
-        path = out_dir / relative
-        (report.written if write_if_changed(path, data) else report.unchanged).append(path)
-    report.removed = remove_stale_scopes(out_dir, tree)
+    started = time.perf_counter()
+    with TreeWriter(out_dir) as writer:
+        for relative, data in iter_rendered(ctx, seconds=report.seconds):
+            writer.write(relative, data)
+        # catalog/page-2.ttl … when the catalogue is paged
+        for relative, data in dcat.extra_pages(ctx).items():
+            writer.write(relative, data)
+        writer.carry_over(drop=stale_scope_files(tree))
+        rendering = sum(report.seconds.values())
+        report.seconds["write"] = time.perf_counter() - started - rendering
+        started = time.perf_counter()
+        writer.commit(last=lambda relative: relative.endswith(".html"))
+        report.seconds["swap"] = time.perf_counter() - started
+    report.written = [out_dir / relative for relative in writer.written]
+    report.unchanged = [out_dir / relative for relative in writer.unchanged]
+    report.removed = [out_dir / relative for relative in writer.removed]
+    report.swapped = writer.swapped
     logger.info(
         "publish: %d items, %d scopes, %d files written, %d unchanged, %d removed",
         len(items),
@@ -162,32 +193,22 @@ def publish_all(
     return report
 
 
-def remove_stale_scopes(out_dir: Path, current: list[Scope]) -> list[Path]:
-    """Remove the files publish_all writes from scope folders that are no longer scopes.
+def stale_scope_files(current: list[Scope]) -> Callable[[str], bool]:
+    """Return a test for the tree paths publish_all wrote into scope folders that are gone.
 
-    Only the names of a scope's own files are removed (a file someone else put there stays, and
-    so does its folder). A gone source's feeds would otherwise go on claiming to be current.
+    Only the names of a scope's own files match (a file someone else put there stays, and so
+    does its folder). A gone source's feeds would otherwise go on claiming to be current.
     """
     keep = {scope.path for scope in current}
-    removed: list[Path] = []
-    for parent in (SOURCES_DIR, MUNICIPALITIES_DIR):
-        base = out_dir / parent
-        if not base.is_dir():
-            continue
-        for folder in sorted(base.iterdir()):
-            scope_path = f"{parent}{folder.name}/"
-            if scope_path in keep or not folder.is_dir() or folder.is_symlink():
-                continue
-            stale = Scope(scope_path, "", "source", None)
-            for relative in [*scope_files(stale), stale.file(INDEX_HTML)]:
-                path = out_dir / relative
-                if path.is_file() and not path.is_symlink():
-                    path.unlink()
-                    removed.append(path)
-            # Deepest folders first; a folder that still holds something else stays.
-            for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
-                with contextlib.suppress(OSError):
-                    sub.rmdir()
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-    return removed
+    own = {name[len("x/") :] for name in scope_files(Scope("x/", "", "source"))} | {INDEX_HTML}
+
+    def stale(relative: str) -> bool:
+        for parent in (SOURCES_DIR, MUNICIPALITIES_DIR):
+            if relative.startswith(parent):
+                folder, inside, rest = relative[len(parent) :].partition("/")
+                # A folder (ending in "/") of a gone scope is only kept for what stays in it.
+                gone = bool(inside) and f"{parent}{folder}/" not in keep
+                return gone and (rest in own or rest == "" or rest.endswith("/"))
+        return False
+
+    return stale

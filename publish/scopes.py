@@ -148,6 +148,8 @@ def items_by_scope(
         if scope.kind == "municipality"
     }
     root = [scope for scope in scope_list if scope.kind == "all"]
+    # 100,000 items name a few dozen places: each name is slugged once.
+    slugs: dict[str, str] = {}
     for item in items:
         ext = item.get("_regiofeed") or {}
         for scope in root:
@@ -157,6 +159,10 @@ def items_by_scope(
             if source_id in by_source:
                 result[by_source[source_id]].append(item)
         municipality = ext.get("municipality")
-        if municipality and municipality_slug(municipality) in by_slug:
-            result[by_slug[municipality_slug(municipality)]].append(item)
+        if municipality:
+            slug = slugs.get(municipality)
+            if slug is None:
+                slug = slugs[municipality] = municipality_slug(municipality)
+            if slug in by_slug:
+                result[by_slug[slug]].append(item)
     return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from regiofeed.publish.context import Item, PublishContext
@@ -22,17 +22,20 @@ EVENT_COLUMNS = (
 )  # fmt: skip
 
 
-def render_items(ctx: PublishContext) -> bytes:
+def render_items(ctx: PublishContext) -> Iterator[bytes]:
     """Render every item of the context as data/items.csv, ordered by id (as items.json)."""
     rows = sorted(ctx.items, key=lambda item: str(item.get("id", "")))
     return _table(ctx, ITEM_COLUMNS, rows, item_row)
 
 
-def render_events(ctx: PublishContext) -> bytes:
+def render_events(ctx: PublishContext) -> Iterator[bytes]:
     """Render every event of the context (past ones too) as data/events.csv, soonest first."""
     events = [item for item in ctx.items if _event(item)]
     events.sort(key=lambda item: (parse_instant(_event(item)["start"]), str(item["id"])))
     return _table(ctx, EVENT_COLUMNS, events, event_row)
+
+
+CHUNK = 1 << 20  # characters handed to the writer at a time: a big table is never one string
 
 
 def _table(
@@ -40,7 +43,7 @@ def _table(
     columns: tuple[str, ...],
     items: list[Item],
     row: Callable[[Item], dict[str, str]],
-) -> bytes:
+) -> Iterator[bytes]:
     """Write a header and one row per item; CRLF line ends and minimal quoting (RFC 4180)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -52,7 +55,11 @@ def _table(
             values = row(item)
             ctx.memo[key] = [values.get(column, "") for column in columns]
         writer.writerow(ctx.memo[key])
-    return out.getvalue().encode("utf-8")
+        if out.tell() >= CHUNK:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
 
 
 def item_row(item: Item) -> dict[str, str]:

@@ -13,10 +13,11 @@ from test_flow import source_block, write_sources
 from regiofeed.flows.aggregate import aggregate
 from regiofeed.flows.cli import main
 from regiofeed.flows.demo.server import SiteServer, error
+from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.sources import SourcesError, load_sources, parse_sources
 from regiofeed.models.store import Store
 from regiofeed.models.tables import utcnow
-from regiofeed.spiders.crawl import CrawlResult, crawl
+from regiofeed.spiders.crawl import crawl
 from regiofeed.spiders.jsonld import structured_page
 
 # tests/sites/kontaktlinks/: five entries, the middle three linking mailto:, tel:, javascript:.
