@@ -28,6 +28,16 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Names ids that are not IRIs themselves (RFC 4287 4.2.6 wants an IRI): urn:uuid from the id.
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://regiofeed/atom/")
 # XML 1.0 forbids these characters even escaped; a scraped title may still hold one.
+# What a source's configured URL serves, by its kind (spiders/sources.py).
+SOURCE_MEDIA_TYPES = {
+    "rss": "application/rss+xml",
+    "atom": "application/atom+xml",
+    "jsonfeed": "application/feed+json",
+    "ical": "text/calendar",
+    "html": "text/html",
+    "jsonld": "text/html",
+    "sitemap": "application/xml",
+}
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -110,7 +120,11 @@ def _source(source: Source, licence: str | None) -> etree._Element:
         _text(element, "id", source["url"])
     _text(element, "title", source.get("name") or source["id"])
     if source.get("url"):
-        _link(element, source["url"], "alternate", "text/html")
+        # A feed source is the feed the entry was copied from (rel=self, its media type); a web
+        # page is its alternate; "auto" may be either, so it is not typed.
+        media_type = SOURCE_MEDIA_TYPES.get(source.get("kind", ""))
+        rel = "alternate" if media_type in (None, "text/html") else "self"
+        _link(element, source["url"], rel, media_type)
     if source.get("publisher"):
         author = etree.SubElement(element, f"{{{ATOM_NS}}}author")
         _text(author, "name", source["publisher"])

@@ -14,8 +14,10 @@ from publish.dates import (
     format_date,
     format_event_when,
     format_time,
+    is_date_only,
     local_day,
     parse_instant,
+    rfc3339,
 )
 from publish.items import event_place, last_modified
 from publish.licences import licence_label
@@ -160,7 +162,7 @@ def render(ctx: PublishContext) -> bytes:
         root=root,
         today=format_date(ctx.today),
         updated=_format_moment(updated.isoformat()) if updated else None,
-        updated_iso=updated.isoformat() if updated else None,
+        updated_iso=rfc3339(updated.isoformat()) if updated else None,
         upcoming=_groups(upcoming[:UPCOMING_LIMIT], sources, "termine"),
         more_upcoming=max(0, len(upcoming) - UPCOMING_LIMIT),
         past=[_entry(item, sources) for item in past],
@@ -256,7 +258,7 @@ def _entry(item: Item, sources: dict[str, Source]) -> EntryView:
         title=item.get("title") or item["id"],
         url=item.get("url"),
         when=when,
-        when_iso=when_iso,
+        when_iso=_datetime_attr(when_iso),
         place=place,
         teaser=_teaser(item),
         publisher=ext.get("publisher", ""),
@@ -295,10 +297,21 @@ def _source_view(source: Source, health: dict[str, Any], root: str) -> SourceVie
         status=status,
         status_label=STATUS_LABELS.get(status, status),
         last_change=_format_moment(last_change) if last_change else "–",
-        last_change_iso=last_change,
+        last_change_iso=_datetime_attr(last_change) if last_change else None,
         items=state.get("items"),
         error=state.get("error"),
     )
+
+
+def _datetime_attr(value: str) -> str:
+    """Return a valid HTML ``<time datetime>`` value: a date as is, a date-time in whole seconds.
+
+    >>> _datetime_attr("2023-08-25"), _datetime_attr("2024-09-01T06:00:00.5+00:00")
+    ('2023-08-25', '2024-09-01T06:00:00+00:00')
+    """
+    if not value or is_date_only(value):
+        return value
+    return rfc3339(value)
 
 
 def _format_moment(value: str) -> str:
