@@ -70,6 +70,9 @@ SOURCE_OF = {
     "Borsdorf": ("borsdorf", "Gemeinde Borsdorf"),
     "Görzke": ("goerzke", "Gemeinde Görzke"),
 }
+SLUGS = {"Bad Belzig": "bad-belzig", "Wiesenburg/Mark": "wiesenburgmark",
+         "Planebruch": "planebruch",
+         "Borsdorf": "borsdorf", "Görzke": "goerzke"}
 EVENT_TITLES = [
     "Seniorennachmittag mit Kaffee & Kuchen", "Lesung „Fläming-Geschichten“", "Orgelkonzert",
     "Sitzung des Bauausschusses", "Repair-Café", "Töpfermarkt", "Kinderflohmarkt",
@@ -126,7 +129,7 @@ def events(today: date = TODAY) -> list[dict[str, Any]]:
         published = today + timedelta(days=n - 40)
         result.append({
             "id": f"rf-event-{n:03d}",
-            "url": f"https://www.example-{municipality[:4].lower()}.de/termine/{n}",
+            "url": f"https://www.{SLUGS[municipality]}.example/termine/{n}",
             "title": f"{title} in {municipality}",
             "content_text": f"{title}. Alle Interessierten sind herzlich eingeladen.",
             "content_html": f"<p>{title}. Alle Interessierten sind herzlich eingeladen.</p>",
@@ -151,7 +154,7 @@ def news(today: date = TODAY) -> list[dict[str, Any]]:
         title = NEWS_TITLES[n % len(NEWS_TITLES)]
         item: dict[str, Any] = {
             "id": f"rf-news-{n:03d}",
-            "url": f"https://www.example-{source_id}.de/aktuelles/{n}",
+            "url": f"https://www.{SLUGS[municipality]}.example/aktuelles/{n}",
             "title": title,
             "summary": f"{title}: was Bürgerinnen und Bürger in {municipality} wissen sollten.",
             "content_text": f"{title}. Weitere Informationen erhalten Sie im Rathaus.",
