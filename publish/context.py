@@ -40,6 +40,10 @@ class PublishSettings:
     contact_url: str | None = None
     contributor_id: str | None = None
     datasets_per_page: int = 100
+    # What every public-sector page links to (TMG/DDG § 5, DSGVO Art. 13, BITV 2.0 § 7).
+    imprint_url: str | None = None
+    privacy_url: str | None = None
+    accessibility_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.feed_size < 1:

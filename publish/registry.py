@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from publish import atom, dcat, dumps, html, ical, jsonfeed, rss, tables
+from publish import atom, dcat, dumps, geojson, html, ical, jsonfeed, opml, rss, search, tables
 from publish import health as health_json  # the parameter of publish_all is named health
 from publish.atomic import write_if_changed
 from publish.context import Item, PublishContext, PublishSettings, Source
@@ -68,6 +68,11 @@ FORMATS: tuple[Format, ...] = (
     Format(FEED_RSS, rss.MEDIA_TYPE, rss.render, EVERY_SCOPE, streams=True),
     Format(FEED_ATOM, atom.MEDIA_TYPE, atom.render, EVERY_SCOPE, streams=True),
     Format(CALENDAR, ical.MEDIA_TYPE, ical.render, EVERY_SCOPE),
+    Format(tables.ITEMS_EXCEL, tables.MEDIA_TYPE, tables.render_items_excel, EVERY_SCOPE),
+    Format(tables.EVENTS_EXCEL, tables.MEDIA_TYPE, tables.render_events_excel, EVERY_SCOPE),
+    Format(geojson.PATH, geojson.MEDIA_TYPE, geojson.render, EVERY_SCOPE),
+    Format(opml.PATH, opml.MEDIA_TYPE, opml.render),
+    Format(search.PATH, search.MEDIA_TYPE, search.render),
     *(Format(path, media_type, render) for path, media_type, render in dcat.CATALOG_FILES),
     Format(INDEX_HTML, html.MEDIA_TYPE, html.render, EVERY_SCOPE),
 )
@@ -144,6 +149,8 @@ def publish_all(
     )
     rendered = render_all(ctx)
     rendered.update(dcat.extra_pages(ctx))  # catalog/page-2.ttl … when the catalogue is paged
+    events = ical.event_files(ctx)  # calendar/<id>.ics, one event each, linked from the pages
+    rendered = {**events, **rendered}  # before the pages that link to them
 
     out_dir = Path(out_dir)
     report = PublishReport()
@@ -151,6 +158,7 @@ def publish_all(
         path = out_dir / relative
         (report.written if write_if_changed(path, data) else report.unchanged).append(path)
     report.removed = remove_stale_scopes(out_dir, tree)
+    report.removed += ical.remove_stale_event_files(out_dir, set(events))
     logger.info(
         "publish: %d items, %d scopes, %d files written, %d unchanged, %d removed",
         len(items),

@@ -19,6 +19,8 @@ ITEMS_CSV = "data/items.csv"
 EVENTS_CSV = "data/events.csv"
 INDEX_HTML = "index.html"
 FEEDS = (FEED_RSS, FEED_ATOM, FEED_JSON)
+# Written in every scope too (publish.tables, publish.geojson): the CSVs for German Excel, the map.
+SCOPE_EXTRAS = ("data/items-excel.csv", "data/events-excel.csv", "events.geojson")
 STREAMS = ("news", "events")
 """Sub-folders with the feeds of one kind only: ``<scope>/news/feed.xml``, ``<scope>/events/…``."""
 
@@ -93,6 +95,7 @@ def scope_files(scope: Scope) -> list[str]:
     """
     files = [scope.file(name) for name in (*FEEDS, CALENDAR, ITEMS_JSON, ITEMS_CSV, EVENTS_CSV)]
     files += [scope.file(name, stream) for stream in STREAMS for name in FEEDS]
+    files += [scope.file(name) for name in SCOPE_EXTRAS]
     return files
 
 

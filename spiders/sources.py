@@ -224,6 +224,10 @@ class PublishConfig(BaseModel):
     feed_size: int = Field(50, ge=1, le=1000)
     datasets_per_page: int = Field(100, ge=1)
     language: str = "de"
+    # The page footer links to them: Impressum, Datenschutzerklärung, Barrierefreiheitserklärung.
+    imprint_url: str | None = None
+    privacy_url: str | None = None
+    accessibility_url: str | None = None
 
 
 class NotifyConfig(BaseModel):

@@ -20,11 +20,16 @@ from typing import Any
 
 import httpx
 import pytest
+import realistic_tree as region
 from test_publish import HEALTH, ITEMS, SETTINGS, SOURCES, TODAY
 from test_serve import LiveServer
 
 from publish import publish_all
 
+AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.1 A and AA, as BITV 2.0 asks, plus axe's best practices (unique landmarks, headings).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 PHONE = {"width": 390, "height": 1200, "deviceScaleFactor": 1, "mobile": True}
 TIMEOUT = 60  # seconds; generous, the machine is shared
 
@@ -71,6 +76,14 @@ class Tab:
 
     def js(self, expression: str) -> Any:
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")
+
+    def js_async(self, expression: str) -> Any:
+        """Evaluate an expression that yields a promise; return what it resolves to."""
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True,
+                           awaitPromise=True)  # fmt: skip
+        if "exceptionDetails" in result:
+            raise RuntimeError(result["exceptionDetails"])
         return result["result"].get("value")
 
     def click(self, selector: str) -> None:
@@ -217,3 +230,38 @@ def test_the_skip_link_is_the_first_stop_and_shows_when_focused(
     assert tab.js("document.activeElement.innerText") == "Zum Inhalt springen"
     assert tab.js("document.activeElement.getBoundingClientRect().left") >= 0
     assert tab.js("document.activeElement.getAttribute('href')") == "#inhalt"
+
+
+@pytest.fixture(scope="module")
+def region_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The realistic region: nine sources, five municipalities, sixty events, many news."""
+    root = tmp_path_factory.mktemp("region") / "public"
+    publish_all(root, region.items(), region.SOURCES, region.health(), SETTINGS,
+                today=region.TODAY)  # fmt: skip
+    with LiveServer(root) as server:
+        yield server
+
+
+def axe_violations(tab: Tab) -> list[str]:
+    """Run axe-core on the open page; return one line per violation and element."""
+    if not AXE.is_file():
+        pytest.skip(f"{AXE} missing: run `make js` (npm ci in tests/js)")
+    tab.js(AXE.read_text("utf-8"))
+    options = json.dumps({"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    found = tab.js_async(
+        f"axe.run(document, {options}).then(r => r.violations.map(v => v.nodes.map("
+        "n => `${v.id} (${v.impact}): ${v.help} at ${n.target.join(' ')}`)).flat())"
+    )
+    return list(found)
+
+
+@pytest.mark.parametrize("path", ["/", "/municipalities/bad-belzig/index.html",
+                                  "/sources/naturpark/index.html"])
+@pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_axe_core_finds_no_wcag_2_1_aa_problem_on_a_full_page(
+    tab: Tab, region_site: LiveServer, path: str, screen: dict[str, Any]
+) -> None:
+    tab.send("Emulation.setDeviceMetricsOverride", **screen)
+    tab.open(region_site.base + path)
+    assert len(tab.js("[...document.querySelectorAll('main li')]")) >= 5
+    assert axe_violations(tab) == []

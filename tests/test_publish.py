@@ -240,6 +240,7 @@ def without_catalogue(paths: list[Path] | set[Path], root: Path) -> set[Path]:
 SCOPE_FILES = [
     "feed.xml", "atom.xml", "feed.json", "events.ics",
     "data/items.json", "data/items.csv", "data/events.csv",
+    "data/items-excel.csv", "data/events-excel.csv", "events.geojson",
     "news/feed.xml", "news/atom.xml", "news/feed.json",
     "events/feed.xml", "events/atom.xml", "events/feed.json",
     "index.html",
@@ -257,7 +258,10 @@ SCOPE_FOLDERS = [
 def test_publish_all_writes_every_format_in_every_scope(tmp_path: Path, items: list[dict]) -> None:
     report = publish_all(tmp_path, items, SOURCES, HEALTH, SETTINGS, today=TODAY)
 
-    expected = {tmp_path / "health.json"} | {
+    root_only = ["health.json", "feeds.opml", "search.json",
+                 # one calendar per event of events.ics (the Burgfest of 2023 is long over)
+                 "calendar/rf-event-smart-cities.ics", "calendar/rf-event-breitband.ics"]
+    expected = {tmp_path / name for name in root_only} | {
         tmp_path / f"{folder}{name}" for folder in SCOPE_FOLDERS for name in SCOPE_FILES
     }
     assert without_catalogue(report.written, tmp_path) == expected
@@ -270,7 +274,7 @@ def test_publish_all_writes_every_format_in_every_scope(tmp_path: Path, items: l
         for scope in scopes(SOURCES, items)
         for path in [*scope_files(scope), scope.file(INDEX_HTML)]
     }
-    assert listed == expected - {tmp_path / "health.json"}
+    assert listed == expected - {tmp_path / name for name in root_only}
 
 
 def test_publish_all_does_not_change_its_input(tmp_path: Path, items: list[dict]) -> None:
@@ -563,7 +567,9 @@ def test_second_publish_with_same_input_writes_nothing(out: Path, items: list[di
         assert path.read_bytes() == data
     assert not [path for path in out.rglob("*") if path.name.startswith(".")]  # no temp files
     assert sorted(p.name for p in (out / "data").iterdir()) == [
+        "events-excel.csv",
         "events.csv",
+        "items-excel.csv",
         "items.csv",
         "items.json",
     ]
@@ -581,11 +587,11 @@ def test_changed_news_item_rewrites_only_the_files_that_carry_it(
     carriers = ["", "sources/bad-belzig-aktuelles/", "municipalities/bad-belzig/"]
     news_files = [
         "feed.xml", "atom.xml", "feed.json", "news/feed.xml", "news/atom.xml", "news/feed.json",
-        "data/items.json", "data/items.csv", "index.html",
+        "data/items.json", "data/items.csv", "data/items-excel.csv", "index.html",
     ]  # fmt: skip
     assert without_catalogue(report.written, out) == {
         out / f"{folder}{name}" for folder in carriers for name in news_files
-    }
+    } | {out / "feeds.opml", out / "search.json"}  # the root's OPML date and search index
     assert out / "health.json" in report.unchanged
     assert out / "events.ics" in report.unchanged
     assert out / "data/events.csv" in report.unchanged

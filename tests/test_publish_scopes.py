@@ -67,6 +67,9 @@ def test_file_names_are_the_published_contract() -> None:
         "municipalities/bad-belzig/events/feed.xml",
         "municipalities/bad-belzig/events/atom.xml",
         "municipalities/bad-belzig/events/feed.json",
+        "municipalities/bad-belzig/data/items-excel.csv",
+        "municipalities/bad-belzig/data/events-excel.csv",
+        "municipalities/bad-belzig/events.geojson",
     ]
 
 
