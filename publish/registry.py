@@ -10,7 +10,20 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from publish import atom, dcat, dumps, geojson, html, ical, jsonfeed, opml, rss, search, tables
+from publish import (
+    atom,
+    dcat,
+    dumps,
+    geojson,
+    html,
+    ical,
+    jsonfeed,
+    municipalities,
+    opml,
+    rss,
+    search,
+    tables,
+)
 from publish import health as health_json  # the parameter of publish_all is named health
 from publish.atomic import write_if_changed
 from publish.context import Item, PublishContext, PublishSettings, Source
@@ -138,6 +151,7 @@ def publish_all(
     (their mtime stays). Scope folders of sources and municipalities that are gone lose the
     files publish_all wrote there (nothing else), then the folder if it is empty.
     """
+    items = municipalities.assign(items, sources)  # of its place and of every source
     tree = scopes(sources, items)
     ctx = PublishContext(
         items=items,

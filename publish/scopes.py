@@ -79,8 +79,8 @@ class Scope:
             return self.key in (ext.get("sources") or [])
         if self.kind == "municipality":
             # By slug, as items_by_scope does: spelling variants of one name share a folder.
-            name = ext.get("municipality")
-            return bool(name) and municipality_slug(name) == municipality_slug(self.key or "")
+            key = municipality_slug(self.key or "")
+            return any(municipality_slug(name) == key for name in _item_municipalities(ext))
         return True
 
 
@@ -105,11 +105,16 @@ def _municipality_names(
     """Return every municipality name a source is configured for or an item names."""
     names = {source["municipality"] for source in sources if source.get("municipality")}
     names |= {
-        (item.get("_regiofeed") or {}).get("municipality")
-        for item in items
-        if (item.get("_regiofeed") or {}).get("municipality")
+        name for item in items for name in _item_municipalities(item.get("_regiofeed") or {})
     }
     return names
+
+
+def _item_municipalities(ext: dict[str, Any]) -> list[str]:
+    """Every municipality an item belongs to (``municipalities``, see publish.municipalities)."""
+    if ext.get("municipalities"):
+        return list(ext["municipalities"])
+    return [ext["municipality"]] if ext.get("municipality") else []
 
 
 def scopes(sources: list[dict[str, Any]], items: list[dict[str, Any]]) -> list[Scope]:
@@ -159,7 +164,8 @@ def items_by_scope(
         for source_id in dict.fromkeys(ext.get("sources") or []):
             if source_id in by_source:
                 result[by_source[source_id]].append(item)
-        municipality = ext.get("municipality")
-        if municipality and municipality_slug(municipality) in by_slug:
-            result[by_slug[municipality_slug(municipality)]].append(item)
+        slugs = dict.fromkeys(municipality_slug(name) for name in _item_municipalities(ext))
+        for slug in slugs:
+            if slug in by_slug:
+                result[by_slug[slug]].append(item)
     return result

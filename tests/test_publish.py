@@ -10,7 +10,7 @@ import feedparser
 import lxml.html
 import pytest
 
-from publish import PublishSettings, publish_all
+from publish import PublishSettings, municipalities, publish_all
 from publish.context import PublishContext
 from publish.rss import render as render_rss
 from publish.scopes import INDEX_HTML, scope_files, scopes
@@ -392,7 +392,11 @@ def test_json_feed_holds_at_most_feed_size_items(tmp_path: Path, items: list[dic
 def test_items_json_round_trips_every_item_ordered_by_id(out: Path) -> None:
     raw = (out / "data" / "items.json").read_bytes()
 
-    assert json.loads(raw) == sorted(ITEMS, key=lambda item: item["id"])
+    # Every item as given, with the municipalities of its place and sources added.
+    expected = municipalities.assign(copy.deepcopy(ITEMS), SOURCES)
+    assert json.loads(raw) == sorted(expected, key=lambda item: item["id"])
+    burgfest = next(item for item in json.loads(raw) if item["id"] == "rf-event-burgfest")
+    assert burgfest["_regiofeed"]["municipalities"] == ["Bad Belzig", "Wiesenburg/Mark"]
     assert "Straßensperrung „Am Schloß“".encode() in raw  # not \u-escaped
     assert raw.endswith(b"]\n")
     assert b'\n  {\n    "id": ' in raw  # indent 2, id first as in DESIGN.md
