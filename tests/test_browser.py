@@ -179,10 +179,11 @@ def test_a_person_on_a_phone_sees_events_dates_filter_and_sources(
 
     assert tab.js("document.documentElement.lang") == "de"
     assert tab.js("document.title") == "Hoher Fläming aktuell"
-    # Upcoming events, grouped by municipality, with German dates and places.
+    # Upcoming events, grouped by day, with German dates, places and municipalities.
     events = tab.js("document.querySelector('section[aria-labelledby=veranstaltungen]').innerText")
-    assert events.index("Bad Belzig") < events.index("Regionalkonferenz Smart Cities in Bad Belzig")
-    assert events.index("Wiesenburg/Mark") < events.index("Online-Sprechstunde Breitbandausbau")
+    assert text_of(tab, "#veranstaltungen ~ .group h3") == [
+        "Do., 5. September 2024", "Di., 10. September 2024"]  # fmt: skip
+    assert "Bad Belzig · Quelle" in events and "Wiesenburg/Mark · Quelle" in events
     assert "Do., 5. September 2024, 10:00–17:00 Uhr" in events
     assert "Di., 10. September 2024, 18:00–19:30 Uhr" in events
     assert "Kulturzentrum Bad Belzig, Weitzgrunder Str. 4, 14806 Bad Belzig" in events
