@@ -425,7 +425,7 @@ def section(page: lxml.html.HtmlElement, heading_id: str) -> lxml.html.HtmlEleme
     return found
 
 
-def test_index_html_is_german_semantic_and_without_scripts(out: Path) -> None:
+def test_index_html_is_german_semantic_and_works_without_scripts(out: Path) -> None:
     page = lxml.html.fromstring((out / "index.html").read_bytes())
 
     assert page.get("lang") == "de"
@@ -442,7 +442,10 @@ def test_index_html_is_german_semantic_and_without_scripts(out: Path) -> None:
     ]
     assert page.xpath("//a[@class='skip']/@href") == ["#inhalt"]
     assert page.xpath("//main/@id") == ["inhalt"]
-    assert not page.xpath("//script")
+    # Scripts only add: the events as JSON-LD, and the search box, hidden until a script runs.
+    assert page.xpath("//script/@type") == ["application/ld+json"]
+    assert len(page.xpath("//script")) == 2
+    assert page.xpath("//form[@role='search']")[0].get("hidden") is not None
     hrefs = set(page.xpath("//a/@href"))
     assert {
         "feed.xml", "atom.xml", "feed.json", "events.ics", "news/feed.xml", "events/atom.xml",
@@ -451,7 +454,8 @@ def test_index_html_is_german_semantic_and_without_scripts(out: Path) -> None:
     } <= hrefs  # fmt: skip
     assert "webcal://daten.example.org/hoher-flaeming/events.ics" in hrefs
     alternates = page.xpath("//link[@rel='alternate']/@href")
-    assert alternates == ["feed.xml", "atom.xml", "feed.json"]
+    assert alternates == ["feed.xml", "atom.xml", "feed.json", "news/feed.xml", "events/feed.xml",
+                          "events.ics", "events.geojson", "feeds.opml"]  # fmt: skip
 
 
 def test_every_link_of_every_page_into_the_tree_resolves(out: Path) -> None:
@@ -471,16 +475,15 @@ def test_index_html_lists_upcoming_events_soonest_first(out: Path) -> None:
     page = lxml.html.fromstring((out / "index.html").read_bytes())
     upcoming = section(page, "veranstaltungen")
 
-    # Grouped by municipality, each group with its heading (and anchor), soonest first inside.
-    assert [h.text_content() for h in upcoming.xpath(".//h3")] == ["Bad Belzig", "Wiesenburg/Mark"]
-    assert upcoming.xpath(".//h3/@id") == ["termine-bad-belzig", "termine-wiesenburg-mark"]
+    # Grouped by day, each day with its heading (and anchor), soonest first.
+    assert [h.text_content() for h in upcoming.xpath(".//h3")] == [
+        "Do., 5. September 2024", "Di., 10. September 2024"]  # fmt: skip
+    assert upcoming.xpath(".//h3/@id") == ["tag-2024-09-05", "tag-2024-09-10"]
     titles = [a.text_content() for a in upcoming.xpath(".//h4/a")]
     assert titles == [
         "Regionalkonferenz Smart Cities in Bad Belzig",
         "Online-Sprechstunde Breitbandausbau",
     ]
-    jump = upcoming.xpath(".//p[@class='jump']//a/@href")
-    assert jump == ["#termine-bad-belzig", "#termine-wiesenburg-mark"]
     text = upcoming.text_content()
     assert "Do., 5. September 2024, 10:00–17:00 Uhr" in text
     assert "Kulturzentrum Bad Belzig, Weitzgrunder Str. 4, 14806 Bad Belzig" in text
@@ -542,7 +545,10 @@ def test_index_html_escapes_markup_from_sources(tmp_path: Path, items: list[dict
     publish_all(tmp_path, items, SOURCES, HEALTH, SETTINGS, today=TODAY)
     page = lxml.html.fromstring((tmp_path / "index.html").read_bytes())
 
-    assert not page.xpath("//script")
+    # Scripts only add: the events as JSON-LD, and the search box, hidden until a script runs.
+    assert page.xpath("//script/@type") == ["application/ld+json"]
+    assert len(page.xpath("//script")) == 2
+    assert page.xpath("//form[@role='search']")[0].get("hidden") is not None
     assert '<script>alert("x")</script> Gemeinderat' in page.text_content()
 
 
