@@ -266,3 +266,17 @@ def test_axe_core_finds_no_wcag_2_1_aa_problem_on_a_full_page(
     tab.open(region_site.base + path)
     assert len(tab.js("[...document.querySelectorAll('main li')]")) >= 5
     assert axe_violations(tab) == []
+
+
+def test_the_search_box_finds_items_as_one_types(tab: Tab, region_site: LiveServer) -> None:
+    tab.open(region_site.base + "/municipalities/borsdorf/index.html")
+    assert tab.js("document.getElementById('suche').hidden") is False  # shown once scripts run
+    tab.js("document.getElementById('suchfeld').focus()")
+    tab.send("Input.insertText", text="topfermarkt gorzke")  # without umlauts, still found
+    tab.js_async("new Promise(r => setTimeout(r, 500))")
+    hits = text_of(tab, "#treffer li")
+    assert len(hits) == 3  # a "Töpfermarkt in Görzke", the Görzker Töpfermarkt and its news
+    assert any(hit.startswith("Görzker Töpfermarkt am Wochenende") for hit in hits)
+    assert text_of(tab, "#suchstatus") == ["3 Treffer:"]
+    links = tab.js("[...document.querySelectorAll('#treffer a')].map(a => a.href)")
+    assert "https://www.goerzke.de/aktuelles/toepfermarkt-2024" in links
