@@ -280,3 +280,16 @@ def test_the_search_box_finds_items_as_one_types(tab: Tab, region_site: LiveServ
     assert text_of(tab, "#suchstatus") == ["3 Treffer:"]
     links = tab.js("[...document.querySelectorAll('#treffer a')].map(a => a.href)")
     assert "https://www.goerzke.de/aktuelles/toepfermarkt-2024" in links
+
+
+def test_on_a_phone_every_calendar_link_of_the_feed_table_is_on_screen(
+    tab: Tab, region_site: LiveServer
+) -> None:
+    tab.open(region_site.base + "/")
+    rights = tab.js(
+        "[...document.querySelectorAll('table.links td a[type=\"text/calendar\"]')]"
+        ".map(a => a.getBoundingClientRect().right)"
+    )
+    assert len(rights) == 5 + 9  # every municipality and every source
+    assert max(rights) <= PHONE["width"]
+    assert tab.js("document.documentElement.scrollWidth") <= PHONE["width"]
