@@ -9,6 +9,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,16 @@ def service_block() -> str:
     match = re.search(r"```console\n(.*?)```", after, re.S)
     assert match, "no console block after the service-block marker"
     return match.group(1)
+
+
+def stop_group(pgid: int) -> None:
+    """Stop every process the block started: TERM, up to 30 s to finish, then KILL."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGTERM)
+        for _ in range(30):
+            time.sleep(1)
+            os.killpg(pgid, 0)  # raises once the group is empty
+        os.killpg(pgid, signal.SIGKILL)
 
 
 def port_in_use(port: int) -> bool:
@@ -49,9 +60,7 @@ def test_readme_service_block_pasted_into_bash_publishes_the_tree(tmp_path: Path
     try:
         output, _ = process.communicate(timeout=TIMEOUT)
     finally:
-        # The block leaves server and worker running in the background, as it says.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+        stop_group(process.pid)  # the block leaves server and worker running, as it says
     assert process.returncode == 0, output[-4000:]
     assert "Completed" in output, output[-4000:]
     assert (ROOT / "public" / "index.html").is_file()
