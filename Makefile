@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # pytest-xdist workers for `make test`: one per core.
 TEST_WORKERS ?= auto
 
-.PHONY: demo test run lint serve clean browser
+.PHONY: demo test run lint serve clean browser js
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -24,10 +24,20 @@ browser:
 	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; } || \
 	  echo "chromium could not be installed: the browser test will be skipped"
 
+# The JavaScript clients the tests read the tree with (ical.js, axe-core, the Nu Html Checker),
+# into tests/js/node_modules; without npm those tests skip and say why.
+JS_STAMP := tests/js/node_modules/.installed
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd tests/js && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the ical.js, axe-core and Nu validator tests will be skipped"; fi
+
+js: $(JS_STAMP)
+
 demo: $(STAMP)  ## serve the bundled demo sites on 127.0.0.1, run the pipeline, write public/
 	$(BIN)/regiofeed demo
 
-test: $(STAMP) browser  ## the whole test suite (PostgreSQL too when REGIOFEED_TEST_POSTGRES is set)
+test: $(STAMP) browser js  ## the whole test suite (PostgreSQL too when REGIOFEED_TEST_POSTGRES is set)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n $(TEST_WORKERS)

@@ -1,10 +1,12 @@
-"""Make docs/screenshot.png: the demo's index.html at phone width, taken by headless Chromium.
+"""Make docs/screenshot-phone.png and docs/screenshot-desktop.png: the demo's index.html as
+headless Chromium shows it at a phone's and a desktop's width.
 
-Usage: .venv/bin/python docs/screenshot.py [OUT.png]
+Usage: .venv/bin/python docs/screenshot.py [OUT_DIR]
 
-Runs the real pipeline against the bundled demo sites (as `regiofeed demo` does), publishes
-the result as of DAY, the day before the demo's Regionalkonferenz, so that its events show as
-upcoming, serves the tree with `regiofeed serve`'s app on 127.0.0.1 and photographs it.
+Runs the real pipeline against the bundled demo sites (as `regiofeed demo` does) and publishes
+the result as of today: the demo's event calendar always lies in the coming weeks, so the
+page shows upcoming events. Serves the tree with `regiofeed serve`'s app on 127.0.0.1 and
+photographs it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
 import uvicorn
@@ -27,13 +28,13 @@ from regiofeed.models.sources import load_sources
 from regiofeed.models.store import Store
 from regiofeed.publish import PublishSettings, publish_all
 
-DAY = date(2024, 9, 1)
-WINDOW = "390,1400"  # a phone's width; tall enough for events and news
+# width,height: a phone's width, tall enough for the events; a desktop's first screen and more.
+WINDOWS = {"phone": "390,1700", "desktop": "1280,1200"}
 HERE = Path(__file__).resolve().parent
 
 
 def build_tree(work: Path) -> Path:
-    """Crawl the demo sites into a store, then publish it as of DAY; return the tree."""
+    """Crawl the demo sites into a store, then publish it as of today; return the tree."""
     out, db_url = work / "public", f"sqlite:///{work / 'demo.db'}"
     with serve_demo_sites(first_port=0) as bases:
         sources_file = work / "sources.toml"
@@ -55,12 +56,12 @@ def build_tree(work: Path) -> Path:
         for s in config.sources
     ]  # fmt: skip
     settings = PublishSettings(**config.publish.model_dump())
-    publish_all(out, items, sources, health, settings, today=DAY)
+    publish_all(out, items, sources, health, settings)
     return out
 
 
-def photograph(tree: Path, target: Path, work: Path) -> None:
-    """Serve ``tree`` on 127.0.0.1 and let Chromium take a screenshot of its first page."""
+def photograph(tree: Path, targets: dict[str, Path], work: Path) -> None:
+    """Serve ``tree`` on 127.0.0.1 and let Chromium photograph its first page at each width."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -71,14 +72,15 @@ def photograph(tree: Path, target: Path, work: Path) -> None:
         while not server.started:
             time.sleep(0.05)
         chromium = shutil.which("chromium") or "/usr/bin/chromium"
-        subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--no-first-run", f"--user-data-dir={work / 'chromium'}",
-             f"--window-size={WINDOW}", f"--screenshot={target}",
-             f"http://127.0.0.1:{port}/"],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
+        for name, target in targets.items():
+            subprocess.run(
+                [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", f"--user-data-dir={work / 'chromium'}",
+                 f"--window-size={WINDOWS[name]}", f"--screenshot={target}",
+                 f"http://127.0.0.1:{port}/"],
+                check=True, capture_output=True, timeout=120,
+            )  # fmt: skip
     finally:
         server.should_exit = True
         thread.join()
@@ -86,11 +88,13 @@ def photograph(tree: Path, target: Path, work: Path) -> None:
 
 
 def main() -> None:
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "screenshot.png"
+    folder = (Path(sys.argv[1]) if len(sys.argv) > 1 else HERE).resolve()
+    targets = {name: folder / f"screenshot-{name}.png" for name in WINDOWS}
     with tempfile.TemporaryDirectory(prefix="regiofeed-screenshot-") as tmp:
         work = Path(tmp)
-        photograph(build_tree(work), target.resolve(), work)
-    print(target)
+        photograph(build_tree(work), targets, work)
+    for target in targets.values():
+        print(target)
 
 
 if __name__ == "__main__":

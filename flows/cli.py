@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import signal
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -84,7 +86,7 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
             # (STACK.md).
             with interruptible(spare=lambda: {api.pid}), \
                     temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), \
-                    terminal_progress(not silent):
+                    terminal_progress(not silent), _console_errors_only(silent):
                 report = aggregate(sources_file=sources_file, db_url=db_url, out_dir=out_dir,
                                    force=force, only=list(only) or None)
     except Terminated as stop:
@@ -139,6 +141,27 @@ def _open_store(db_url: str) -> None:
         open_store_or_fail(db_url)
     except OptionError as exc:
         _fail_usage(str(exc))
+
+
+@contextlib.contextmanager
+def _console_errors_only(silent: bool) -> Iterator[None]:
+    """With ``silent``, let Prefect's console handlers print errors only, to the end of the
+    process: the temporary API server logs its stop at exit, after the run.
+
+    Only the terminal is quieted: the loggers keep their levels, so a Prefect server still
+    gets every log line of the run.
+    """
+    if not silent:
+        yield
+        return
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    loggers = [logging.getLogger(), *(logging.getLogger(name)
+                                      for name in list(logging.Logger.manager.loggerDict))]
+    handlers = {h for lg in loggers for h in lg.handlers if isinstance(h, PrefectConsoleHandler)}
+    for handler in handlers:
+        handler.setLevel(logging.ERROR)
+    yield
 
 
 @main.command()

@@ -23,8 +23,8 @@ def check_db_url(url: str) -> None:
     >>> check_db_url("mysql://u@h/db")
     Traceback (most recent call last):
     ...
-    regiofeed.flows.preflight.OptionError: --db mysql://u@h/db: unsupported store, use sqlite:///FILE \
-or postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE
+    regiofeed.flows.preflight.OptionError: --db mysql://u@h/db: unsupported store, \
+use sqlite:///FILE or postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE
     """
     try:
         parsed = make_url(url)

@@ -226,6 +226,10 @@ class PublishConfig(BaseModel):
     calendar_past_days: int = Field(30, ge=0)
     datasets_per_page: int = Field(100, ge=1)
     language: str = "de"
+    # The page footer links to them: Impressum, Datenschutzerklärung, Barrierefreiheitserklärung.
+    imprint_url: str | None = None
+    privacy_url: str | None = None
+    accessibility_url: str | None = None
 
     @field_validator("base_url")
     @classmethod

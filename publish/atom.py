@@ -1,11 +1,16 @@
-"""Atom 1.0 (RFC 4287) writer for atom.xml, built with lxml."""
+"""Atom 1.0 (RFC 4287) writer for atom.xml, via feedgen (as feed.xml), atom:source via lxml."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
+from feedgen.entry import FeedEntry
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from regiofeed.publish.context import Item, PublishContext, Source
@@ -28,6 +33,16 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Names ids that are not IRIs themselves (RFC 4287 4.2.6 wants an IRI): urn:uuid from the id.
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://regiofeed/atom/")
 # XML 1.0 forbids these characters even escaped; a scraped title may still hold one.
+# What a source's configured URL serves, by its kind (spiders/sources.py).
+SOURCE_MEDIA_TYPES = {
+    "rss": "application/rss+xml",
+    "atom": "application/atom+xml",
+    "jsonfeed": "application/feed+json",
+    "ical": "text/calendar",
+    "html": "text/html",
+    "jsonld": "text/html",
+    "sitemap": "application/xml",
+}
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -42,75 +57,106 @@ def render(ctx: PublishContext) -> bytes:
     items = ctx.feed_items
     sources = ctx.source_by_id()
 
-    feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
-    feed.set("{http://www.w3.org/XML/1998/namespace}lang", settings.language)
-    _text(feed, "id", _feed_id(ctx))
-    _text(feed, "title", ctx.title)
+    fg = FeedGenerator()
+    fg.register_extension("extras", BaseExtension, _Extras, atom=True, rss=False)
+    fg.id(_feed_id(ctx))
+    fg.title(_clean(ctx.title))
     if settings.description:
-        _text(feed, "subtitle", settings.description)
-    _text(feed, "updated", _instant(last_modified(items) or EPOCH))
+        fg.subtitle(_clean(settings.description))
+    fg.language(settings.language)  # xml:lang on atom:feed
+    fg.updated(last_modified(items) or EPOCH)
     # atom:author is required on the feed unless every entry has one; ours always do, but
     # naming who runs this instance is useful anyway.
-    author = etree.SubElement(feed, f"{{{ATOM_NS}}}author")
-    _text(author, "name", settings.publisher)
+    author = {"name": settings.publisher}
     if settings.contact_url:
-        _text(author, "uri", settings.contact_url)
+        author["uri"] = settings.contact_url
     if settings.contact_email:
-        _text(author, "email", settings.contact_email)
+        author["email"] = settings.contact_email
+    fg.author(author)
     if settings.base_url is not None:
-        _link(feed, ctx.url(PATH), "self", MEDIA_TYPE)
-    _link(feed, scope_home(ctx), "alternate", "text/html")
-    _text(feed, "rights", "Inhalte © der jeweils genannte Herausgeber; Lizenz je Eintrag")
-    _text(feed, "generator", "regiofeed")
+        fg.link(href=ctx.url(PATH), rel="self", type=MEDIA_TYPE)
+    fg.link(href=scope_home(ctx), rel="alternate", type="text/html")
+    fg.rights("Inhalte © der jeweils genannte Herausgeber; Lizenz je Eintrag")
+    fg.generator("regiofeed")
 
     for item in items:
-        feed.append(_entry(item, sources))
-    return etree.tostring(feed, pretty_print=True, encoding="UTF-8", xml_declaration=True)
+        _add_entry(fg.add_entry(order="append"), item, sources)
+    # The elements _Extras adds come out with an ns0: prefix for the Atom namespace; one pass
+    # of lxml declares it once, as the default, at the top.
+    root = etree.fromstring(fg.atom_str(encoding="UTF-8"))
+    etree.cleanup_namespaces(root, top_nsmap={None: ATOM_NS})
+    etree.indent(root, space="  ")
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
 
 
-def _entry(item: Item, sources: dict[str, Source]) -> etree._Element:
-    """Build one atom:entry."""
+class _Extras(BaseEntryExtension):  # type: ignore[misc]
+    """Entry elements feedgen 1.0 cannot write, appended to its atom:entry as built here.
+
+    feedgen writes an entry's atom:link without its rel and type (its loop variable shadows
+    the link), so a related link would turn into a second alternate one, which RFC 4287
+    4.1.1 forbids; and its atom:source holds title and link only, where RFC 4287 4.2.11 and
+    RFC 4946 allow id, author, licence and rights.
+    """
+
+    def __init__(self) -> None:
+        # Each adds its elements under the entry (as sub-elements: the entry's namespace map,
+        # no ns0 prefixes).
+        self.builders: list[Callable[[etree._Element], None]] = []
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        for build in self.builders:
+            build(entry)
+        return entry
+
+
+def _add_entry(entry: FeedEntry, item: Item, sources: dict[str, Source]) -> None:
+    """Fill one atom:entry."""
     ext = item.get("_regiofeed", {})
-    entry = etree.Element(f"{{{ATOM_NS}}}entry")
-    _text(entry, "id", item_iri(item["id"]))
-    _text(entry, "title", item.get("title") or item["id"])
-    updated = modified_at(item) or EPOCH
-    _text(entry, "updated", _instant(updated))
+    entry.id(item_iri(item["id"]))
+    entry.title(_clean(item.get("title") or item["id"]))
+    entry.updated(modified_at(item) or EPOCH)
     published = published_at(item)
     if published is not None:
-        _text(entry, "published", _instant(published))
+        entry.published(published)
     names = [author["name"] for author in item.get("authors", []) if author.get("name")]
-    for name in names or [ext.get("publisher") or "unbekannt"]:
-        author = etree.SubElement(entry, f"{{{ATOM_NS}}}author")
-        _text(author, "name", name)
+    names = names or [ext.get("publisher") or "unbekannt"]
+    entry.author([{"name": _clean(name)} for name in names])
+    extras: list[Callable[[etree._Element], None]] = entry.extras.builders
     if item.get("url"):
-        _link(entry, item["url"], "alternate", "text/html")
+        extras.append(partial(_link, href=item["url"], rel="alternate", media_type="text/html"))
     for url in ext.get("also_at", []):
         # The same story at the other sites that carry it.
-        _link(entry, url, "related", "text/html")
+        extras.append(partial(_link, href=url, rel="related", media_type="text/html"))
     for tag in item.get("tags", []):
-        etree.SubElement(entry, f"{{{ATOM_NS}}}category", term=tag)
+        entry.category(term=_clean(tag))
     if item.get("summary"):
-        _text(entry, "summary", item["summary"])
-    content = _text(entry, "content", body_html(item))
-    content.set("type", "html")
+        entry.summary(_clean(item["summary"]))
+    entry.content(_clean(body_html(item)), type="html")
     rights = rights_statement(ext.get("publisher"), ext.get("licence"))
     if rights:
-        _text(entry, "rights", rights)
+        entry.rights(_clean(rights))
     source = first_known_source(ext.get("sources", []), sources)
     if source is not None:
-        entry.append(_source(source, ext.get("licence")))
-    return entry
+        extras.append(partial(_source, source=source, licence=ext.get("licence")))
 
 
-def _source(source: Source, licence: str | None) -> etree._Element:
-    """Build atom:source (RFC 4287 4.2.11): the feed the entry was copied from, as configured."""
-    element = etree.Element(f"{{{ATOM_NS}}}source")
+def _clean(text: str) -> str:
+    """Drop the characters XML 1.0 forbids even escaped (a scraped title may hold one)."""
+    return NOT_XML.sub("", text)
+
+
+def _source(parent: etree._Element, source: Source, licence: str | None) -> None:
+    """Add atom:source (RFC 4287 4.2.11): the feed the entry was copied from, as configured."""
+    element = etree.SubElement(parent, f"{{{ATOM_NS}}}source")
     if source.get("url"):
         _text(element, "id", source["url"])
     _text(element, "title", source.get("name") or source["id"])
     if source.get("url"):
-        _link(element, source["url"], "alternate", "text/html")
+        # A feed source is the feed the entry was copied from (rel=self, its media type); a web
+        # page is its alternate; "auto" may be either, so it is not typed.
+        media_type = SOURCE_MEDIA_TYPES.get(source.get("kind", ""))
+        rel = "alternate" if media_type in (None, "text/html") else "self"
+        _link(element, source["url"], rel, media_type)
     if source.get("publisher"):
         author = etree.SubElement(element, f"{{{ATOM_NS}}}author")
         _text(author, "name", source["publisher"])
@@ -120,7 +166,6 @@ def _source(source: Source, licence: str | None) -> etree._Element:
     if licence:
         _link(element, licence, "license", None)  # RFC 4946: the licence of the source feed
         _text(element, "rights", licence_label(licence))
-    return element
 
 
 def item_iri(item_id: str) -> str:
@@ -141,11 +186,6 @@ def _feed_id(ctx: PublishContext) -> str:
     if ctx.settings.base_url is not None:
         return ctx.url(PATH)
     return f"urn:uuid:{uuid.uuid5(ID_NAMESPACE, ctx.settings.title + '/' + ctx.path(PATH))}"
-
-
-def _instant(moment: datetime) -> str:
-    """Format an RFC 3339 date-time in UTC, seconds precision (RFC 4287 3.3)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _text(parent: etree._Element, name: str, text: str) -> etree._Element:

@@ -45,6 +45,19 @@ def parse_instant(value: str) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=BERLIN)
 
 
+def rfc3339(value: str) -> str:
+    """Return an ISO 8601 date or date-time as an RFC 3339 date-time in whole seconds.
+
+    A date alone becomes midnight in Europe/Berlin, as every writer reads it, so readers of
+    different formats place the item at the same instant. This is also a valid HTML
+    ``<time datetime>`` value, which allows at most three decimals of a second.
+
+    >>> rfc3339("2024-08-07"), rfc3339("2024-09-01T06:00:00.123456+00:00")
+    ('2024-08-07T00:00:00+02:00', '2024-09-01T06:00:00+00:00')
+    """
+    return parse_instant(value).replace(microsecond=0).isoformat()
+
+
 def local_day(value: str) -> date:
     """Return the Europe/Berlin calendar day of an ISO 8601 date or date-time."""
     if is_date_only(value):

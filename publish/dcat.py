@@ -91,6 +91,7 @@ from regiofeed.publish.scopes import (
     Scope,
     municipality_slug,
 )
+from regiofeed.publish.tables import EVENTS_EXCEL, ITEMS_EXCEL
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         ("jsonfeed", FEED_JSON, "news"),
         ("json", ITEMS_JSON, None),
         ("csv", ITEMS_CSV, None),
+        ("csv-excel", ITEMS_EXCEL, None),
     ),
     "events": (
         ("rss", FEED_RSS, "events"),
@@ -120,6 +122,7 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         ("jsonfeed", FEED_JSON, "events"),
         ("ical", CALENDAR, None),
         ("csv", EVENTS_CSV, None),
+        ("csv-excel", EVENTS_EXCEL, None),
         ("json", ITEMS_JSON, None),
     ),
     "all": (
@@ -129,6 +132,7 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         ("ical", CALENDAR, None),
         ("json", ITEMS_JSON, None),
         ("csv", ITEMS_CSV, None),
+        ("csv-excel", ITEMS_EXCEL, None),
     ),
 }
 STREAM_TITLES = {"news": "Nachrichten", "events": "Veranstaltungen"}
@@ -584,6 +588,8 @@ def _distribution_description(dataset: Dataset, key: str, settings: PublishSetti
         if dataset.stream == "events"
         else f"Alle Einträge {whose} (Nachrichten und Veranstaltungen, Spalte kind) als "
         "Tabelle (CSV, UTF-8).",
+        "csv-excel": f"Dieselbe Tabelle {whose} für Excel in deutscher Einstellung: Semikolon "
+        "als Trennzeichen, UTF-8 mit Byte Order Mark.",
     }[key]
 
 

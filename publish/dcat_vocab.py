@@ -68,6 +68,8 @@ FILE_FORMATS: dict[str, FileFormat] = {
     "ical": FileFormat("iCalendar", "ICS", "text/calendar",
                        "https://www.rfc-editor.org/rfc/rfc5545"),
     "csv": FileFormat("CSV-Tabelle", "CSV", "text/csv", "https://www.rfc-editor.org/rfc/rfc4180"),
+    "csv-excel": FileFormat("CSV-Tabelle für Excel (Semikolon, UTF-8 mit BOM)", "CSV", "text/csv",
+                            "https://www.rfc-editor.org/rfc/rfc4180"),
     "json": FileFormat("JSON-Datei", "JSON", "application/json",
                        "https://www.rfc-editor.org/rfc/rfc8259"),
 }  # fmt: skip

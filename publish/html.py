@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
+from regiofeed.publish import geojson, opml, search, tables
+from regiofeed.publish.calendar_links import add_links, event_file, subscribe_links
 from regiofeed.publish.context import Item, PublishContext, Source
 from regiofeed.publish.dates import (
     event_days,
     format_date,
     format_event_when,
     format_time,
+    is_date_only,
     local_day,
     parse_instant,
+    rfc3339,
 )
+from regiofeed.publish.ical import calendar_events
 from regiofeed.publish.items import event_place, last_modified
+from regiofeed.publish.jsonld import events_script
 from regiofeed.publish.licences import licence_label
 from regiofeed.publish.scopes import (
     CALENDAR,
@@ -39,6 +47,7 @@ MEDIA_TYPE = "text/html"
 NEWS_LIMIT = 20  # latest news shown; the feeds and dumps carry the rest
 UPCOMING_LIMIT = 100  # the calendar carries the rest
 PAST_EVENTS_LIMIT = 5  # a short look back, most recent first
+RECENT_PAST_LIMIT = 10  # shown in place of upcoming events when none are announced
 TEASER_CHARS = 240
 NO_MUNICIPALITY = "Überregional"
 # The DCAT-AP.de catalogue at the root of the tree (written by publish.dcat).
@@ -81,6 +90,19 @@ class EntryView:
     also_from: list[str]
     cancelled: bool
     municipality: str
+    ics: str | None = None  # the single-event calendar, relative to the page
+    google: str | None = None  # "add to Google Calendar"
+    outlook: str | None = None  # "add to Outlook.com"
+    past: bool = False
+
+
+@dataclass(frozen=True)
+class DayView:
+    """The events on one day, with the anchor and German label of its heading."""
+
+    label: str
+    anchor: str
+    entries: list[EntryView]
 
 
 @dataclass(frozen=True)
@@ -122,17 +144,18 @@ class ScopeLink:
 
 
 def render(ctx: PublishContext) -> bytes:
-    """Render the index.html of the context's scope: events and news grouped by municipality,
-    past events, sources and their health, and every feed, calendar and data file to subscribe.
+    """Render the index.html of the context's scope: coming events by day, news by
+    municipality, past events, sources and their health, and every feed, calendar and data
+    file to subscribe, with the JSON-LD, OpenGraph and alternate links machines read.
 
     Only ``ctx.today`` brings time in: an event is upcoming while its last day is today or
-    later, so a running multi-day event still shows. Same input and same day, same bytes.
-    Links are relative, so the tree works from any address and from the file system.
+    later, so a running multi-day event still shows. When none is upcoming, the most recent
+    past ones show instead, marked as past. A news item that announced an event shown here
+    (same address) is left out of the news. Same input and same day, same bytes. Links are
+    relative, so the tree works from any address and from the file system.
     """
     sources = ctx.source_by_id()
     events = [item for item in ctx.items if _event(item)]
-    news = [item for item in ctx.newest if not _event(item)]
-
     upcoming = sorted(
         (item for item in events if event_days(_event(item))[1] >= ctx.today), key=_event_order
     )
@@ -140,7 +163,10 @@ def render(ctx: PublishContext) -> bytes:
         (item for item in events if event_days(_event(item))[1] < ctx.today),
         key=_event_order,
         reverse=True,
-    )[:PAST_EVENTS_LIMIT]
+    )
+    shown = upcoming[:UPCOMING_LIMIT] or past[:RECENT_PAST_LIMIT]
+    announced = {url for item in events for url in _addresses(item)}
+    news = [item for item in ctx.newest if not _event(item) and item.get("url") not in announced]
     updated = last_modified(ctx.items)
     root = "../" * ctx.scope.path.count("/")
     tree = list(ctx.scopes) or scopes(ctx.sources, ctx.items)
@@ -150,29 +176,63 @@ def render(ctx: PublishContext) -> bytes:
         for item in ctx.items
         for source_id in item.get("_regiofeed", {}).get("sources", [])
     }
-    shown = [source for source in ctx.sources if _source_in_scope(source, ctx.scope, contributing)]
+    listed = [source for source in ctx.sources if _source_in_scope(source, ctx.scope, contributing)]
     base = ctx.settings.base_url
+    page_title = " – ".join(filter(None, (ctx.scope.title, ctx.settings.title)))
+    in_calendar = {item["id"] for item in calendar_events(ctx)}
+    entry = _entry_maker(sources, ctx.today, root, in_calendar)
 
     page = _ENV.get_template("index.html.j2").render(
         settings=ctx.settings,
         scope=ctx.scope,
-        page_title=" – ".join(filter(None, (ctx.scope.title, ctx.settings.title))),
+        page_title=page_title,
         root=root,
         today=format_date(ctx.today),
         updated=_format_moment(updated.isoformat()) if updated else None,
-        updated_iso=updated.isoformat() if updated else None,
-        upcoming=_groups(upcoming[:UPCOMING_LIMIT], sources, "termine"),
+        updated_iso=rfc3339(updated.isoformat()) if updated else None,
+        days=_days([entry(item) for item in shown], ctx.today),
+        showing_past=not upcoming and bool(shown),
         more_upcoming=max(0, len(upcoming) - UPCOMING_LIMIT),
-        past=[_entry(item, sources) for item in past],
-        news=_groups(news[:NEWS_LIMIT], sources, "nachrichten"),
-        sources=[_source_view(source, ctx.health, root) for source in shown],
+        past=[entry(item) for item in past[:PAST_EVENTS_LIMIT]] if upcoming else [],
+        news=_groups([entry(item) for item in news[:NEWS_LIMIT]], "nachrichten"),
+        sources=[_source_view(source, ctx.health, root) for source in listed],
         municipalities=[link for link in links if link.kind == "municipality"],
         source_links=[link for link in links if link.kind == "source"],
         files=_files(),
-        webcal=_webcal(base + ctx.scope.path + CALENDAR) if base else None,
+        canonical=base + ctx.scope.path if base else None,
+        subscribe=subscribe_links(base + ctx.scope.path + CALENDAR, page_title) if base else {},
+        jsonld=Markup(events_script(shown)),  # "<" escaped by events_script
         catalogue=CATALOGUE,
     )
     return page.encode("utf-8")
+
+
+def _addresses(item: Item) -> list[str]:
+    """Every address an item was found at (url and also_at)."""
+    also = (item.get("_regiofeed") or {}).get("also_at") or []
+    return [url for url in (item.get("url"), *also) if url]
+
+
+def _days(entries: list[EntryView], today: date) -> list[DayView]:
+    """Group events by the day they are shown under: their first day, or today while they run
+    (past events: their first day). Order kept."""
+    by_day: dict[date, list[EntryView]] = {}
+    for entry in entries:
+        first = local_day(entry.when_iso) if entry.when_iso else today
+        day = first if entry.past else max(first, today)
+        by_day.setdefault(day, []).append(entry)
+    return [DayView(_day_label(day, today), f"tag-{day.isoformat()}", by_day[day])
+            for day in by_day]  # fmt: skip
+
+
+def _day_label(day: date, today: date) -> str:
+    """Say a day the German way, "Heute" and "Morgen" first.
+
+    >>> _day_label(date(2024, 9, 2), date(2024, 9, 1))
+    'Morgen, Mo., 2. September 2024'
+    """
+    prefix = {0: "Heute, ", 1: "Morgen, "}.get((day - today).days, "")
+    return prefix + format_date(day)
 
 
 def _files() -> dict[str, str]:
@@ -180,20 +240,9 @@ def _files() -> dict[str, str]:
     return {
         "rss": FEED_RSS, "atom": FEED_ATOM, "json": FEED_JSON, "ics": CALENDAR,
         "items_json": ITEMS_JSON, "items_csv": ITEMS_CSV, "events_csv": EVENTS_CSV,
-        "index": INDEX_HTML,
+        "items_excel": tables.ITEMS_EXCEL, "events_excel": tables.EVENTS_EXCEL,
+        "geojson": geojson.PATH, "opml": opml.PATH, "search": search.PATH, "index": INDEX_HTML,
     }  # fmt: skip
-
-
-def _webcal(url: str) -> str | None:
-    """Return the webcal:// address of an http(s) calendar URL (calendar apps subscribe to it).
-
-    >>> _webcal("https://example.org/events.ics")
-    'webcal://example.org/events.ics'
-    """
-    for scheme in ("https://", "http://"):
-        if url.startswith(scheme):
-            return "webcal://" + url[len(scheme) :]
-    return None
 
 
 def _scope_link(scope: Scope, current: Scope, root: str) -> ScopeLink:
@@ -216,11 +265,10 @@ def _source_in_scope(source: Source, scope: Scope, contributing: set[str]) -> bo
     return True
 
 
-def _groups(items: Iterable[Item], sources: dict[str, Source], prefix: str) -> list[GroupView]:
+def _groups(entries: Iterable[EntryView], prefix: str) -> list[GroupView]:
     """Group entries by municipality (alphabetically, "Überregional" last), order kept inside."""
     by_name: dict[str, list[EntryView]] = {}
-    for item in items:
-        entry = _entry(item, sources)
+    for entry in entries:
         by_name.setdefault(entry.municipality, []).append(entry)
     names = sorted(by_name, key=lambda name: (name == NO_MUNICIPALITY, municipality_slug(name)))
     return [
@@ -240,12 +288,29 @@ def _event_order(item: Item) -> tuple[Any, ...]:
     return (parse_instant(_event(item)["start"]), item.get("title", ""), item.get("id", ""))
 
 
-def _entry(item: Item, sources: dict[str, Source]) -> EntryView:
-    """Build the view of one item: German date, place and where it comes from."""
+def _entry_maker(
+    sources: dict[str, Source], today: date, root: str, in_calendar: set[str]
+) -> Callable[[Item], EntryView]:
+    """Return a function that builds the view of one item on this page."""
+
+    def entry(item: Item) -> EntryView:
+        return _entry(item, sources, today, root, in_calendar)
+
+    return entry
+
+
+def _entry(
+    item: Item, sources: dict[str, Source], today: date, root: str, in_calendar: set[str]
+) -> EntryView:
+    """Build the view of one item: German date, place, where it comes from, calendar links."""
     ext = item.get("_regiofeed", {})
     event = _event(item)
+    title = item.get("title") or item["id"]
+    teaser = _teaser(item)
+    links: dict[str, str] = {}
     if event:
         when, when_iso, place = format_event_when(event), event["start"], event_place(event)
+        links = add_links(title, event, place, teaser)
     else:
         published = item.get("date_published") or item.get("date_modified") or ""
         when = format_date(local_day(published), weekday=False) if published else ""
@@ -253,18 +318,22 @@ def _entry(item: Item, sources: dict[str, Source]) -> EntryView:
     known = [sources[source_id] for source_id in ext.get("sources", []) if source_id in sources]
     first = known[0] if known else None
     return EntryView(
-        title=item.get("title") or item["id"],
+        title=title,
         url=item.get("url"),
         when=when,
-        when_iso=when_iso,
+        when_iso=_datetime_attr(when_iso),
         place=place,
-        teaser=_teaser(item),
+        teaser=teaser,
         publisher=ext.get("publisher", ""),
         source_name=first.get("name") if first else None,
         source_url=first.get("url") if first else None,
         also_from=[source.get("name", source["id"]) for source in known[1:]],
         cancelled=str(event.get("status", "")).lower() == "cancelled",
         municipality=ext.get("municipality") or NO_MUNICIPALITY,
+        ics=root + event_file(item["id"]) if item["id"] in in_calendar else None,
+        google=links.get("google"),
+        outlook=links.get("outlook"),
+        past=bool(event) and event_days(event)[1] < today,
     )
 
 
@@ -295,10 +364,21 @@ def _source_view(source: Source, health: dict[str, Any], root: str) -> SourceVie
         status=status,
         status_label=STATUS_LABELS.get(status, status),
         last_change=_format_moment(last_change) if last_change else "–",
-        last_change_iso=last_change,
+        last_change_iso=_datetime_attr(last_change) if last_change else None,
         items=state.get("items"),
         error=state.get("error"),
     )
+
+
+def _datetime_attr(value: str) -> str:
+    """Return a valid HTML ``<time datetime>`` value: a date as is, a date-time in whole seconds.
+
+    >>> _datetime_attr("2023-08-25"), _datetime_attr("2024-09-01T06:00:00.5+00:00")
+    ('2023-08-25', '2024-09-01T06:00:00+00:00')
+    """
+    if not value or is_date_only(value):
+        return value
+    return rfc3339(value)
 
 
 def _format_moment(value: str) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
+from regiofeed.publish.calendar_links import EVENT_DIR, event_file
 from regiofeed.publish.context import Item, PublishContext
 from regiofeed.publish.dates import BERLIN, event_days, is_date_only, parse_instant
 from regiofeed.publish.items import event_place, first_known_source, modified_at, published_at
@@ -47,6 +49,44 @@ def render(ctx: PublishContext) -> bytes:
     sources = ctx.source_by_id()
     body = b"".join(_cached_vevent(ctx, item, sources) for item in events)
     return head[: -len(end)] + body + end
+
+
+def calendar_events(ctx: PublishContext) -> list[Item]:
+    """Return the events events.ics carries: upcoming and recent, soonest first."""
+    oldest = upcoming_since(ctx.today, ctx.settings.calendar_past_days)
+    events = [item for item in ctx.items if _event(item) and event_days(_event(item))[1] >= oldest]
+    events.sort(key=lambda item: (parse_instant(_event(item)["start"]), item["id"]))
+    return events
+
+
+def event_files(ctx: PublishContext) -> dict[str, bytes]:
+    """Render one calendar file per event of events.ics (``calendar/<id>.ics``), to import one
+    event rather than subscribe to all; tree path -> bytes. The page links to them."""
+    sources = ctx.source_by_id()
+    # No NAME, SOURCE or REFRESH-INTERVAL: this file is imported once, not subscribed to.
+    single = Calendar()
+    single.add("prodid", PRODID)
+    single.add("version", "2.0")
+    single.add("calscale", "GREGORIAN")
+    single.add_component(berlin_vtimezone())
+    head = single.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    return {
+        event_file(item["id"]): head[: -len(end)] + _cached_vevent(ctx, item, sources) + end
+        for item in calendar_events(ctx)
+    }
+
+
+def remove_stale_event_files(out_dir: Path, keep: set[str]) -> list[Path]:
+    """Remove single-event calendars of events no longer in events.ics; return what went."""
+    folder = out_dir / EVENT_DIR
+    removed = []
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.ics")):
+            if f"{EVENT_DIR}{path.name}" not in keep and not path.is_symlink():
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def _calendar(ctx: PublishContext) -> Calendar:

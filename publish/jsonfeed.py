@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from regiofeed.publish.context import PublishContext
+from regiofeed.publish.context import Item, PublishContext
+from regiofeed.publish.dates import rfc3339
 from regiofeed.publish.items import canonical_item, dumps
 
 PATH = "feed.json"
@@ -27,5 +28,18 @@ def render(ctx: PublishContext) -> bytes:
     if settings.description:
         feed["description"] = settings.description
     feed["language"] = settings.language
-    feed["items"] = [canonical_item(item) for item in ctx.feed_items]
+    feed["items"] = [_feed_item(item) for item in ctx.feed_items]
     return dumps(feed)
+
+
+def _feed_item(item: Item) -> Item:
+    """Return the item object with date_published and date_modified as RFC 3339 date-times.
+
+    JSON Feed 1.1 requires date-times; a source that gave only a day gets that day's midnight
+    in Europe/Berlin, the instant RSS and Atom give it too.
+    """
+    result = canonical_item(item)
+    for key in ("date_published", "date_modified"):
+        if result.get(key):
+            result[key] = rfc3339(result[key])
+    return result

@@ -10,9 +10,23 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from regiofeed.publish import atom, dcat, dumps, html, ical, jsonfeed, rss, tables
+from regiofeed.publish import (
+    atom,
+    dcat,
+    dumps,
+    geojson,
+    html,
+    ical,
+    jsonfeed,
+    municipalities,
+    opml,
+    rss,
+    search,
+    tables,
+)
 from regiofeed.publish import health as health_json  # the parameter of publish_all is named health
 from regiofeed.publish.atomic import Chunks, TreeWriter
+from regiofeed.publish.calendar_links import EVENT_DIR
 from regiofeed.publish.context import Item, PublishContext, PublishSettings, Source
 from regiofeed.publish.dates import BERLIN
 from regiofeed.publish.items import newest_first
@@ -68,6 +82,11 @@ FORMATS: tuple[Format, ...] = (
     Format(FEED_RSS, rss.MEDIA_TYPE, rss.render, EVERY_SCOPE, streams=True),
     Format(FEED_ATOM, atom.MEDIA_TYPE, atom.render, EVERY_SCOPE, streams=True),
     Format(CALENDAR, ical.MEDIA_TYPE, ical.render, EVERY_SCOPE),
+    Format(tables.ITEMS_EXCEL, tables.MEDIA_TYPE, tables.render_items_excel, EVERY_SCOPE),
+    Format(tables.EVENTS_EXCEL, tables.MEDIA_TYPE, tables.render_events_excel, EVERY_SCOPE),
+    Format(geojson.PATH, geojson.MEDIA_TYPE, geojson.render, EVERY_SCOPE),
+    Format(opml.PATH, opml.MEDIA_TYPE, opml.render),
+    Format(search.PATH, search.MEDIA_TYPE, search.render),
     *(Format(path, media_type, render) for path, media_type, render in dcat.CATALOG_FILES),
     Format(INDEX_HTML, html.MEDIA_TYPE, html.render, EVERY_SCOPE),
 )
@@ -154,6 +173,7 @@ def publish_all(
     their inode and mtime. Scope folders of sources and municipalities that are gone lose the
     files publish_all wrote there (nothing else), then the folder if it is empty.
     """
+    items = municipalities.assign(items, sources)  # of its place and of every source
     tree = scopes(sources, items)
     ctx = PublishContext(
         items=items,
@@ -163,16 +183,21 @@ def publish_all(
         today=today or datetime.now(BERLIN).date(),
         scopes=tuple(tree),
     )
+    events = ical.event_files(ctx)  # calendar/<id>.ics, one event each, linked from the pages
     out_dir = Path(out_dir)
     report = PublishReport()
     started = time.perf_counter()
     with TreeWriter(out_dir) as writer:
+        for relative, data in events.items():  # before the pages that link to them
+            writer.write(relative, data)
         for relative, data in iter_rendered(ctx, seconds=report.seconds):
             writer.write(relative, data)
         # catalog/page-2.ttl … when the catalogue is paged
         for relative, data in dcat.extra_pages(ctx).items():
             writer.write(relative, data)
-        writer.carry_over(drop=stale_scope_files(tree))
+        stale_scope = stale_scope_files(tree)
+        writer.carry_over(drop=lambda relative: stale_scope(relative) or (
+            relative.startswith(EVENT_DIR) and relative not in events))
         rendering = sum(report.seconds.values())
         report.seconds["write"] = time.perf_counter() - started - rendering
         started = time.perf_counter()

@@ -19,6 +19,8 @@ ITEMS_CSV = "data/items.csv"
 EVENTS_CSV = "data/events.csv"
 INDEX_HTML = "index.html"
 FEEDS = (FEED_RSS, FEED_ATOM, FEED_JSON)
+# Written in every scope too (publish.tables, publish.geojson): the CSVs for German Excel, the map.
+SCOPE_EXTRAS = ("data/items-excel.csv", "data/events-excel.csv", "events.geojson")
 STREAMS = ("news", "events")
 """Sub-folders with the feeds of one kind only: ``<scope>/news/feed.xml``, ``<scope>/events/…``."""
 
@@ -77,8 +79,8 @@ class Scope:
             return self.key in (ext.get("sources") or [])
         if self.kind == "municipality":
             # By slug, as items_by_scope does: spelling variants of one name share a folder.
-            name = ext.get("municipality")
-            return bool(name) and municipality_slug(name) == municipality_slug(self.key or "")
+            key = municipality_slug(self.key or "")
+            return any(municipality_slug(name) == key for name in _item_municipalities(ext))
         return True
 
 
@@ -93,6 +95,7 @@ def scope_files(scope: Scope) -> list[str]:
     """
     files = [scope.file(name) for name in (*FEEDS, CALENDAR, ITEMS_JSON, ITEMS_CSV, EVENTS_CSV)]
     files += [scope.file(name, stream) for stream in STREAMS for name in FEEDS]
+    files += [scope.file(name) for name in SCOPE_EXTRAS]
     return files
 
 
@@ -102,11 +105,16 @@ def _municipality_names(
     """Return every municipality name a source is configured for or an item names."""
     names = {source["municipality"] for source in sources if source.get("municipality")}
     names |= {
-        (item.get("_regiofeed") or {}).get("municipality")
-        for item in items
-        if (item.get("_regiofeed") or {}).get("municipality")
+        name for item in items for name in _item_municipalities(item.get("_regiofeed") or {})
     }
     return names
+
+
+def _item_municipalities(ext: dict[str, Any]) -> list[str]:
+    """Every municipality an item belongs to (``municipalities``, see publish.municipalities)."""
+    if ext.get("municipalities"):
+        return list(ext["municipalities"])
+    return [ext["municipality"]] if ext.get("municipality") else []
 
 
 def scopes(sources: list[dict[str, Any]], items: list[dict[str, Any]]) -> list[Scope]:
@@ -158,11 +166,10 @@ def items_by_scope(
         for source_id in dict.fromkeys(ext.get("sources") or []):
             if source_id in by_source:
                 result[by_source[source_id]].append(item)
-        municipality = ext.get("municipality")
-        if municipality:
-            slug = slugs.get(municipality)
+        for name in dict.fromkeys(_item_municipalities(ext)):
+            slug = slugs.get(name)
             if slug is None:
-                slug = slugs[municipality] = municipality_slug(municipality)
+                slug = slugs[name] = municipality_slug(name)
             if slug in by_slug:
                 result[by_slug[slug]].append(item)
     return result

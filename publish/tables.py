@@ -1,4 +1,5 @@
-"""CSV (RFC 4180) writers for data/items.csv and data/events.csv: one flat row per item/event."""
+"""CSV (RFC 4180) writers for data/items.csv and data/events.csv: one flat row per item/event,
+and their variants for German spreadsheet programs (UTF-8 BOM, semicolons)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from regiofeed.publish.context import Item, PublishContext
 from regiofeed.publish.dates import parse_instant
 
 MEDIA_TYPE = "text/csv"
+# Excel in a German locale opens a CSV by double click only when it starts with a UTF-8 byte
+# order mark (else umlauts break) and uses ";" (the list separator where "," is the decimal).
+ITEMS_EXCEL = "data/items-excel.csv"
+EVENTS_EXCEL = "data/events-excel.csv"
+EXCEL = {"delimiter": ";", "bom": True}
 
 ITEM_COLUMNS = (
     "id", "kind", "title", "url", "date_published", "date_modified", "publisher",
@@ -38,15 +44,33 @@ def render_events(ctx: PublishContext) -> Iterator[bytes]:
 CHUNK = 1 << 20  # characters handed to the writer at a time: a big table is never one string
 
 
+def render_items_excel(ctx: PublishContext) -> Iterator[bytes]:
+    """Render data/items.csv for German Excel: the same rows, ";" between, a UTF-8 BOM first."""
+    rows = sorted(ctx.items, key=lambda item: str(item.get("id", "")))
+    return _table(ctx, ITEM_COLUMNS, rows, item_row, **EXCEL)
+
+
+def render_events_excel(ctx: PublishContext) -> Iterator[bytes]:
+    """Render data/events.csv for German Excel (see render_items_excel)."""
+    events = [item for item in ctx.items if _event(item)]
+    events.sort(key=lambda item: (parse_instant(_event(item)["start"]), str(item["id"])))
+    return _table(ctx, EVENT_COLUMNS, events, event_row, **EXCEL)
+
+
 def _table(
     ctx: PublishContext,
     columns: tuple[str, ...],
     items: list[Item],
     row: Callable[[Item], dict[str, str]],
+    *,
+    delimiter: str = ",",
+    bom: bool = False,
 ) -> Iterator[bytes]:
     """Write a header and one row per item; CRLF line ends and minimal quoting (RFC 4180)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    if bom:
+        out.write("\ufeff")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(columns)
     for item in items:
         # A row is the same in every scope that holds the item: made once per publish run.

@@ -20,11 +20,16 @@ from typing import Any
 
 import httpx
 import pytest
+import realistic_tree as region
 from test_publish import HEALTH, ITEMS, SETTINGS, SOURCES, TODAY
 from test_serve import LiveServer
 
 from regiofeed.publish import publish_all
 
+AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.1 A and AA, as BITV 2.0 asks, plus axe's best practices (unique landmarks, headings).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 PHONE = {"width": 390, "height": 1200, "deviceScaleFactor": 1, "mobile": True}
 TIMEOUT = 60  # seconds; generous, the machine is shared
 
@@ -71,6 +76,14 @@ class Tab:
 
     def js(self, expression: str) -> Any:
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")
+
+    def js_async(self, expression: str) -> Any:
+        """Evaluate an expression that yields a promise; return what it resolves to."""
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True,
+                           awaitPromise=True)  # fmt: skip
+        if "exceptionDetails" in result:
+            raise RuntimeError(result["exceptionDetails"])
         return result["result"].get("value")
 
     def click(self, selector: str) -> None:
@@ -166,10 +179,11 @@ def test_a_person_on_a_phone_sees_events_dates_filter_and_sources(
 
     assert tab.js("document.documentElement.lang") == "de"
     assert tab.js("document.title") == "Hoher Fläming aktuell"
-    # Upcoming events, grouped by municipality, with German dates and places.
+    # Upcoming events, grouped by day, with German dates, places and municipalities.
     events = tab.js("document.querySelector('section[aria-labelledby=veranstaltungen]').innerText")
-    assert events.index("Bad Belzig") < events.index("Regionalkonferenz Smart Cities in Bad Belzig")
-    assert events.index("Wiesenburg/Mark") < events.index("Online-Sprechstunde Breitbandausbau")
+    assert text_of(tab, "#veranstaltungen ~ .group h3") == [
+        "Do., 5. September 2024", "Di., 10. September 2024"]  # fmt: skip
+    assert "Bad Belzig · Quelle" in events and "Wiesenburg/Mark · Quelle" in events
     assert "Do., 5. September 2024, 10:00–17:00 Uhr" in events
     assert "Di., 10. September 2024, 18:00–19:30 Uhr" in events
     assert "Kulturzentrum Bad Belzig, Weitzgrunder Str. 4, 14806 Bad Belzig" in events
@@ -217,3 +231,65 @@ def test_the_skip_link_is_the_first_stop_and_shows_when_focused(
     assert tab.js("document.activeElement.innerText") == "Zum Inhalt springen"
     assert tab.js("document.activeElement.getBoundingClientRect().left") >= 0
     assert tab.js("document.activeElement.getAttribute('href')") == "#inhalt"
+
+
+@pytest.fixture(scope="module")
+def region_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The realistic region: nine sources, five municipalities, sixty events, many news."""
+    root = tmp_path_factory.mktemp("region") / "public"
+    publish_all(root, region.items(), region.SOURCES, region.health(), SETTINGS,
+                today=region.TODAY)  # fmt: skip
+    with LiveServer(root) as server:
+        yield server
+
+
+def axe_violations(tab: Tab) -> list[str]:
+    """Run axe-core on the open page; return one line per violation and element."""
+    if not AXE.is_file():
+        pytest.skip(f"{AXE} missing: run `make js` (npm ci in tests/js)")
+    tab.js(AXE.read_text("utf-8"))
+    options = json.dumps({"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    found = tab.js_async(
+        f"axe.run(document, {options}).then(r => r.violations.map(v => v.nodes.map("
+        "n => `${v.id} (${v.impact}): ${v.help} at ${n.target.join(' ')}`)).flat())"
+    )
+    return list(found)
+
+
+@pytest.mark.parametrize("path", ["/", "/municipalities/bad-belzig/index.html",
+                                  "/sources/naturpark/index.html"])
+@pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_axe_core_finds_no_wcag_2_1_aa_problem_on_a_full_page(
+    tab: Tab, region_site: LiveServer, path: str, screen: dict[str, Any]
+) -> None:
+    tab.send("Emulation.setDeviceMetricsOverride", **screen)
+    tab.open(region_site.base + path)
+    assert len(tab.js("[...document.querySelectorAll('main li')]")) >= 5
+    assert axe_violations(tab) == []
+
+
+def test_the_search_box_finds_items_as_one_types(tab: Tab, region_site: LiveServer) -> None:
+    tab.open(region_site.base + "/municipalities/borsdorf/index.html")
+    assert tab.js("document.getElementById('suche').hidden") is False  # shown once scripts run
+    tab.js("document.getElementById('suchfeld').focus()")
+    tab.send("Input.insertText", text="topfermarkt gorzke")  # without umlauts, still found
+    tab.js_async("new Promise(r => setTimeout(r, 500))")
+    hits = text_of(tab, "#treffer li")
+    assert len(hits) == 3  # a "Töpfermarkt in Görzke", the Görzker Töpfermarkt and its news
+    assert any(hit.startswith("Görzker Töpfermarkt am Wochenende") for hit in hits)
+    assert text_of(tab, "#suchstatus") == ["3 Treffer:"]
+    links = tab.js("[...document.querySelectorAll('#treffer a')].map(a => a.href)")
+    assert "https://www.goerzke.de/aktuelles/toepfermarkt-2024" in links
+
+
+def test_on_a_phone_every_calendar_link_of_the_feed_table_is_on_screen(
+    tab: Tab, region_site: LiveServer
+) -> None:
+    tab.open(region_site.base + "/")
+    rights = tab.js(
+        "[...document.querySelectorAll('table.links td a[type=\"text/calendar\"]')]"
+        ".map(a => a.getBoundingClientRect().right)"
+    )
+    assert len(rights) == 5 + 9  # every municipality and every source
+    assert max(rights) <= PHONE["width"]
+    assert tab.js("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -10,7 +10,7 @@ import feedparser
 import lxml.html
 import pytest
 
-from regiofeed.publish import PublishSettings, publish_all
+from regiofeed.publish import PublishSettings, municipalities, publish_all
 from regiofeed.publish.context import PublishContext
 from regiofeed.publish.rss import render as render_rss
 from regiofeed.publish.scopes import INDEX_HTML, scope_files, scopes
@@ -240,6 +240,7 @@ def without_catalogue(paths: list[Path] | set[Path], root: Path) -> set[Path]:
 SCOPE_FILES = [
     "feed.xml", "atom.xml", "feed.json", "events.ics",
     "data/items.json", "data/items.csv", "data/events.csv",
+    "data/items-excel.csv", "data/events-excel.csv", "events.geojson",
     "news/feed.xml", "news/atom.xml", "news/feed.json",
     "events/feed.xml", "events/atom.xml", "events/feed.json",
     "index.html",
@@ -257,7 +258,10 @@ SCOPE_FOLDERS = [
 def test_publish_all_writes_every_format_in_every_scope(tmp_path: Path, items: list[dict]) -> None:
     report = publish_all(tmp_path, items, SOURCES, HEALTH, SETTINGS, today=TODAY)
 
-    expected = {tmp_path / "health.json"} | {
+    root_only = ["health.json", "feeds.opml", "search.json",
+                 # one calendar per event of events.ics (the Burgfest of 2023 is long over)
+                 "calendar/rf-event-smart-cities.ics", "calendar/rf-event-breitband.ics"]
+    expected = {tmp_path / name for name in root_only} | {
         tmp_path / f"{folder}{name}" for folder in SCOPE_FOLDERS for name in SCOPE_FILES
     }
     assert without_catalogue(report.written, tmp_path) == expected
@@ -270,7 +274,7 @@ def test_publish_all_writes_every_format_in_every_scope(tmp_path: Path, items: l
         for scope in scopes(SOURCES, items)
         for path in [*scope_files(scope), scope.file(INDEX_HTML)]
     }
-    assert listed == expected - {tmp_path / "health.json"}
+    assert listed == expected - {tmp_path / name for name in root_only}
 
 
 def test_publish_all_does_not_change_its_input(tmp_path: Path, items: list[dict]) -> None:
@@ -388,7 +392,11 @@ def test_json_feed_holds_at_most_feed_size_items(tmp_path: Path, items: list[dic
 def test_items_json_round_trips_every_item_ordered_by_id(out: Path) -> None:
     raw = (out / "data" / "items.json").read_bytes()
 
-    assert json.loads(raw) == sorted(ITEMS, key=lambda item: item["id"])
+    # Every item as given, with the municipalities of its place and sources added.
+    expected = municipalities.assign(copy.deepcopy(ITEMS), SOURCES)
+    assert json.loads(raw) == sorted(expected, key=lambda item: item["id"])
+    burgfest = next(item for item in json.loads(raw) if item["id"] == "rf-event-burgfest")
+    assert burgfest["_regiofeed"]["municipalities"] == ["Bad Belzig", "Wiesenburg/Mark"]
     assert "Straßensperrung „Am Schloß“".encode() in raw  # not \u-escaped
     assert raw.endswith(b"]\n")
     assert b'\n  {\n    "id": ' in raw  # indent 2, id first as in DESIGN.md
@@ -417,7 +425,7 @@ def section(page: lxml.html.HtmlElement, heading_id: str) -> lxml.html.HtmlEleme
     return found
 
 
-def test_index_html_is_german_semantic_and_without_scripts(out: Path) -> None:
+def test_index_html_is_german_semantic_and_works_without_scripts(out: Path) -> None:
     page = lxml.html.fromstring((out / "index.html").read_bytes())
 
     assert page.get("lang") == "de"
@@ -434,7 +442,10 @@ def test_index_html_is_german_semantic_and_without_scripts(out: Path) -> None:
     ]
     assert page.xpath("//a[@class='skip']/@href") == ["#inhalt"]
     assert page.xpath("//main/@id") == ["inhalt"]
-    assert not page.xpath("//script")
+    # Scripts only add: the events as JSON-LD, and the search box, hidden until a script runs.
+    assert page.xpath("//script/@type") == ["application/ld+json"]
+    assert len(page.xpath("//script")) == 2
+    assert page.xpath("//form[@role='search']")[0].get("hidden") is not None
     hrefs = set(page.xpath("//a/@href"))
     assert {
         "feed.xml", "atom.xml", "feed.json", "events.ics", "news/feed.xml", "events/atom.xml",
@@ -443,7 +454,8 @@ def test_index_html_is_german_semantic_and_without_scripts(out: Path) -> None:
     } <= hrefs  # fmt: skip
     assert "webcal://daten.example.org/hoher-flaeming/events.ics" in hrefs
     alternates = page.xpath("//link[@rel='alternate']/@href")
-    assert alternates == ["feed.xml", "atom.xml", "feed.json"]
+    assert alternates == ["feed.xml", "atom.xml", "feed.json", "news/feed.xml", "events/feed.xml",
+                          "events.ics", "events.geojson", "feeds.opml"]  # fmt: skip
 
 
 def test_every_link_of_every_page_into_the_tree_resolves(out: Path) -> None:
@@ -463,16 +475,15 @@ def test_index_html_lists_upcoming_events_soonest_first(out: Path) -> None:
     page = lxml.html.fromstring((out / "index.html").read_bytes())
     upcoming = section(page, "veranstaltungen")
 
-    # Grouped by municipality, each group with its heading (and anchor), soonest first inside.
-    assert [h.text_content() for h in upcoming.xpath(".//h3")] == ["Bad Belzig", "Wiesenburg/Mark"]
-    assert upcoming.xpath(".//h3/@id") == ["termine-bad-belzig", "termine-wiesenburg-mark"]
+    # Grouped by day, each day with its heading (and anchor), soonest first.
+    assert [h.text_content() for h in upcoming.xpath(".//h3")] == [
+        "Do., 5. September 2024", "Di., 10. September 2024"]  # fmt: skip
+    assert upcoming.xpath(".//h3/@id") == ["tag-2024-09-05", "tag-2024-09-10"]
     titles = [a.text_content() for a in upcoming.xpath(".//h4/a")]
     assert titles == [
         "Regionalkonferenz Smart Cities in Bad Belzig",
         "Online-Sprechstunde Breitbandausbau",
     ]
-    jump = upcoming.xpath(".//p[@class='jump']//a/@href")
-    assert jump == ["#termine-bad-belzig", "#termine-wiesenburg-mark"]
     text = upcoming.text_content()
     assert "Do., 5. September 2024, 10:00–17:00 Uhr" in text
     assert "Kulturzentrum Bad Belzig, Weitzgrunder Str. 4, 14806 Bad Belzig" in text
@@ -534,7 +545,10 @@ def test_index_html_escapes_markup_from_sources(tmp_path: Path, items: list[dict
     publish_all(tmp_path, items, SOURCES, HEALTH, SETTINGS, today=TODAY)
     page = lxml.html.fromstring((tmp_path / "index.html").read_bytes())
 
-    assert not page.xpath("//script")
+    # Scripts only add: the events as JSON-LD, and the search box, hidden until a script runs.
+    assert page.xpath("//script/@type") == ["application/ld+json"]
+    assert len(page.xpath("//script")) == 2
+    assert page.xpath("//form[@role='search']")[0].get("hidden") is not None
     assert '<script>alert("x")</script> Gemeinderat' in page.text_content()
 
 
@@ -563,7 +577,9 @@ def test_second_publish_with_same_input_writes_nothing(out: Path, items: list[di
         assert path.read_bytes() == data
     assert not [path for path in out.rglob("*") if path.name.startswith(".")]  # no temp files
     assert sorted(p.name for p in (out / "data").iterdir()) == [
+        "events-excel.csv",
         "events.csv",
+        "items-excel.csv",
         "items.csv",
         "items.json",
     ]
@@ -581,11 +597,11 @@ def test_changed_news_item_rewrites_only_the_files_that_carry_it(
     carriers = ["", "sources/bad-belzig-aktuelles/", "municipalities/bad-belzig/"]
     news_files = [
         "feed.xml", "atom.xml", "feed.json", "news/feed.xml", "news/atom.xml", "news/feed.json",
-        "data/items.json", "data/items.csv", "index.html",
+        "data/items.json", "data/items.csv", "data/items-excel.csv", "index.html",
     ]  # fmt: skip
     assert without_catalogue(report.written, out) == {
         out / f"{folder}{name}" for folder in carriers for name in news_files
-    }
+    } | {out / "feeds.opml", out / "search.json"}  # the root's OPML date and search index
     assert out / "health.json" in report.unchanged
     assert out / "events.ics" in report.unchanged
     assert out / "data/events.csv" in report.unchanged

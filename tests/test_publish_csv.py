@@ -47,7 +47,9 @@ def test_items_csv_has_a_header_and_one_row_per_item(out: Path) -> None:
     assert konferenz["sources"].split(" ") == ["kts-smart-cities", "bad-belzig-aktuelles"]
     assert konferenz["also_at"] == "https://www.bad-belzig.de/aktuelles/regionalkonferenz"
     assert konferenz["date_modified"] == "2024-08-09T12:00:00+02:00"
-    assert by_id["rf-event-burgfest"]["municipality"] == ""  # no value, empty field
+    # Named by no source, but held at Burg Eisenhardt in Bad Belzig (publish.municipalities).
+    assert by_id["rf-event-burgfest"]["municipality"] == "Bad Belzig"
+    assert by_id["rf-news-buergerbuero"]["also_at"] == ""  # no value, empty field
 
 
 def test_events_csv_has_one_row_per_event_soonest_first(out: Path) -> None:
@@ -83,7 +85,9 @@ def test_fields_with_commas_quotes_and_newlines_survive(tmp_path: Path) -> None:
 
 def test_scope_tables_hold_the_scope_only(out: Path) -> None:
     _, rows = read(out / "municipalities/wiesenburg-mark/data/items.csv")
-    assert [row["id"] for row in rows] == ["rf-event-breitband", "rf-news-sperrung"]
+    # The Burgfest too: its source is Wiesenburg/Mark's (its place is Bad Belzig).
+    assert [row["id"] for row in rows] == [
+        "rf-event-breitband", "rf-event-burgfest", "rf-news-sperrung"]  # fmt: skip
     _, events = read(out / "sources/bad-belzig-aktuelles/data/events.csv")
     assert [row["id"] for row in events] == ["rf-event-smart-cities"]
     header, rows = read(out / "sources/kts-smart-cities/data/items.csv")

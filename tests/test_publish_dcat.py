@@ -229,6 +229,7 @@ def test_news_dataset_of_a_source_offers_its_news_feeds_and_dumps(graph: Graph):
         f"{scope}news/feed.json": ("JSON", "application/json", DL_BY),
         f"{scope}data/items.json": ("JSON", "application/json", DL_BY),
         f"{scope}data/items.csv": ("CSV", "text/csv", DL_BY),
+        f"{scope}data/items-excel.csv": ("CSV", "text/csv", DL_BY),  # for German Excel
     }
 
 
@@ -240,6 +241,7 @@ def test_events_dataset_of_a_source_offers_calendar_and_event_table(graph: Graph
         f"{scope}events/feed.json": ("JSON", "application/json", DL_BY),
         f"{scope}events.ics": ("ICS", "text/calendar", DL_BY),
         f"{scope}data/events.csv": ("CSV", "text/csv", DL_BY),
+        f"{scope}data/events-excel.csv": ("CSV", "text/csv", DL_BY),
         f"{scope}data/items.json": ("JSON", "application/json", DL_BY),
     }
 
@@ -248,6 +250,7 @@ def test_regional_datasets_offer_the_root_files(graph: Graph):
     everything = distributions(graph, "all")
     assert set(everything) == {
         "feed.xml", "atom.xml", "feed.json", "events.ics", "data/items.json", "data/items.csv",
+        "data/items-excel.csv",
     }  # fmt: skip
     # Sources under different licences: the regional data says "other open licence".
     assert {licence for _, _, licence in everything.values()} == {
@@ -255,6 +258,7 @@ def test_regional_datasets_offer_the_root_files(graph: Graph):
     }
     assert set(distributions(graph, "news")) == {
         "news/feed.xml", "news/atom.xml", "news/feed.json", "data/items.json", "data/items.csv",
+        "data/items-excel.csv",
     }  # fmt: skip
     assert "events.ics" in distributions(graph, "events")
 

@@ -7,13 +7,16 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from email.utils import formatdate, parsedate_to_datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import feedparser
+import icalendar
 import pytest
 from parsel import Selector
 
@@ -284,11 +287,12 @@ def test_demo_feeds_are_advertised_in_the_html_head(demo_sites: dict[str, str]) 
 def test_demo_sources_render_and_parse(demo_sites: dict[str, str]) -> None:
     config = parse_sources(render_demo_sources(demo_sites), "flows/demo/sources.toml")
     assert [source.id for source in config.sources] == [
-        "bad-belzig-aktuelles", "zukunftsschusterei", "mitarbeit-seminare", "smart-city-dialog",
-        "partheland",
+        "bad-belzig-aktuelles", "zukunftsschusterei", "bad-belzig-veranstaltungen",
+        "mitarbeit-seminare", "smart-city-dialog", "partheland",
     ]
     assert (config.crawl.delay, config.crawl.timeout) == (0, 10)
-    expected = {"html": "text/html", "rss": "application/rss+xml", "atom": "application/atom+xml"}
+    expected = {"html": "text/html", "rss": "application/rss+xml", "atom": "application/atom+xml",
+                "ical": "text/calendar"}  # fmt: skip
     for source in config.sources:
         status, headers, _ = fetch(source.url)
         assert status == 200, source.id
@@ -435,3 +439,13 @@ def test_demo_event_facts_are_labelled_as_in_the_seeds() -> None:
     seminar = next((DEMO_SITES / "mitarbeit/veranstaltungen/seminare").glob("*/index.html"))
     assert ("<strong>Termin:</strong></p>\n<p class=\"wert\">Freitag, 25. und Samstag, "
             "26. August 2023</p>") in seminar.read_text()
+
+
+def test_demo_calendar_lies_ahead_of_the_day_it_is_served(demo_sites: dict[str, str]) -> None:
+    status, headers, body = fetch(demo_sites["bad-belzig"] + "/veranstaltungen/kalender.ics")
+    assert status == 200 and headers["Content-Type"].startswith("text/calendar")
+    starts = [event["DTSTART"].dt for event in icalendar.Calendar.from_ical(body).walk("VEVENT")]
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    days = sorted(start if isinstance(start, date) and not isinstance(start, datetime)
+                  else start.date() for start in starts)  # fmt: skip
+    assert days[0] == today + timedelta(days=2) and days[-1] == today + timedelta(days=20)

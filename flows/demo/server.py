@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,12 +28,16 @@ from socketserver import TCPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 HERE = Path(__file__).parent
 DEMO_SITES = HERE / "sites"
 DEMO_SOURCES = HERE / "sources.toml"
 
 PLACEHOLDER = b"{{base_url}}"
+# {{today+14}} or {{today+14:%Y%m%d}}: a day relative to today (Europe/Berlin) when served, so
+# the demo's event calendar always lies ahead of whoever runs it.
+DAY_PLACEHOLDER = re.compile(rb"\{\{today([+-]\d+)?(?::([^}]*))?\}\}")
 INDEX_FILES = ("index.html", "index.xml", "index.json")
 TEXT_TYPES = {
     ".html": "text/html",
@@ -386,7 +391,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 body, mtime = found
                 ctype = content_type_for(candidate, body)
                 if _is_text(ctype):
-                    body = body.replace(PLACEHOLDER, site.base_url.encode())
+                    body = fill_days(body.replace(PLACEHOLDER, site.base_url.encode()))
                 self._send(200, body, ctype, mtime, {}, request)
                 return
         self._send(404, b"404 Not Found\n", "text/plain; charset=utf-8", None, {}, request)
@@ -443,6 +448,22 @@ class _SiteTemplate(string.Template):
 def demo_site_names() -> list[str]:
     """Return the names of the bundled demo websites, e.g. ['bad-belzig', 'mitarbeit', ...]."""
     return sorted(path.name for path in DEMO_SITES.iterdir() if path.is_dir())
+
+
+def fill_days(body: bytes, today: date | None = None) -> bytes:
+    """Replace every ``{{today+N}}`` (ISO date) or ``{{today+N:FORMAT}}`` (strftime) in ``body``.
+
+    >>> fill_days(b"DTSTART:{{today+3:%Y%m%d}}T100000 / {{today-1}}", date(2024, 8, 30))
+    b'DTSTART:20240902T100000 / 2024-08-29'
+    """
+    day = today or datetime.now(ZoneInfo("Europe/Berlin")).date()
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        shifted = day + timedelta(days=int(match.group(1) or 0))
+        pattern = match.group(2).decode() if match.group(2) else "%Y-%m-%d"
+        return shifted.strftime(pattern).encode()
+
+    return DAY_PLACEHOLDER.sub(replace, body)
 
 
 @contextmanager
