@@ -92,6 +92,8 @@ class _Process:
     def _read_out(self, inbox: queue.Queue[tuple[int, dict[str, Any] | None]]) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
+            # Arrival time, here: the consumer may be busy storing while messages queue up.
+            self.last_seen = time.monotonic()
             try:
                 inbox.put((self.number, json.loads(line)))
             except ValueError:
@@ -229,31 +231,43 @@ class CrawlEngine:
                 yield from self._cut_off(pending, owner)
                 return
             self._dispatch(pending, busy_hosts, owner)
-            try:
-                number, message = self._inbox.get(timeout=0.25)
-            except queue.Empty:
-                number, message = 0, None
-            process = self._procs.get(number)
             finished: list[CrawlResult] = []
-            if process is not None and message is None:
-                finished += self._lost(process, owner, busy_hosts,
-                                       f"crawler process died (exit {process.proc.poll()})")
-            elif process is not None and message is not None:
-                process.last_seen = time.monotonic()
-                if message.get("ready"):
-                    process.ready = True
-                elif "hb" in message:
-                    process.rss = int(message.get("rss") or 0)
-                elif "result" in message:
-                    running = process.jobs.pop(message["id"], None)
-                    if running is not None:
-                        owner.pop(running.index, None)
-                        busy_hosts.discard(running.host)
-                        finished.append(_result(running, message["result"]))
+            try:
+                messages = [self._inbox.get(timeout=0.25)]
+            except queue.Empty:
+                messages = []
+            # Everything that has come in, before the watchdog judges anyone late.
+            while True:
+                try:
+                    messages.append(self._inbox.get_nowait())
+                except queue.Empty:
+                    break
+            for number, message in messages:
+                finished += self._handle(number, message, owner, busy_hosts)
             finished += self._watchdog(owner, busy_hosts)
             for result in finished:
                 left -= 1
                 yield result
+
+    def _handle(self, number: int, message: dict[str, Any] | None,
+                owner: dict[int, _Process], busy_hosts: set[str]) -> list[CrawlResult]:
+        process = self._procs.get(number)
+        if process is None:
+            return []  # a process already replaced; its sources were failed then
+        if message is None:
+            return self._lost(process, owner, busy_hosts,
+                              f"crawler process died (exit {process.proc.poll()})")
+        if message.get("ready"):
+            process.ready = True
+        elif "hb" in message:
+            process.rss = int(message.get("rss") or 0)
+        elif "result" in message:
+            running = process.jobs.pop(message["id"], None)
+            if running is not None:
+                owner.pop(running.index, None)
+                busy_hosts.discard(running.host)
+                return [_result(running, message["result"])]
+        return []
 
     def _dispatch(self, pending: deque[tuple[int, Job]], busy_hosts: set[str],
                   owner: dict[int, _Process]) -> None:

@@ -156,7 +156,8 @@ class _Job:
             # A page or record budget reached: what was read stands, the health says so.
             warnings.append(f"budget reached ({reason.removeprefix('closespider_')})")
         conditional = getattr(self.crawler, "regiofeed_conditional", None)
-        records = sorted(self.collector.records.values(), key=lambda r: r.key)
+        # In the order they came (a feed's own order); the flow sorts before storing.
+        records = list(self.collector.records.values())
         return {
             "not_modified": bool(getattr(spider, "entry_not_modified", False)),
             "unchanged_keys": sorted(getattr(spider, "unchanged_keys", set())),
