@@ -107,7 +107,12 @@ class HtmlListSpider(SourceSpider):
                 location=select_text(node, sel.location),
                 when=select_text(node, sel.when),
             )
-            if entry.link:
+            if entry.link and not self.may_follow(response.urljoin(entry.link)):
+                if not response.urljoin(entry.link).startswith(("http://", "https://")):
+                    continue  # mailto:, tel:, javascript: is no item; the others still are
+                # Another host: the entry is kept with its link, the page is not fetched.
+                yield from records_from_page(self.source, entry, response.url)
+            elif entry.link:
                 yield response.follow(
                     entry.link,
                     callback=self.parse_detail,

@@ -228,7 +228,7 @@ def main() -> None:
 
     # Warnings and errors only, to stderr; the parent keeps the last lines for its messages.
     logging.basicConfig(level=os.environ.get("REGIOFEED_CRAWL_LOG", "WARNING"),
-                        stream=sys.stderr, format="%(name)s: %(message)s")
+                        stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s")
     # Import every spider before saying ready: the first job must not pay for it.
     for kind in ("rss", "auto", "html", "ical", "jsonld", "sitemap"):
         spider_class(kind)
