@@ -47,23 +47,73 @@ PLACES = ["Bad Belzig", "Wiesenburg", "Niemegk", "Treuenbrietzen", "Brück", "Bo
 EVENTS = ["Sommerfest", "Weihnachtsmarkt", "Seniorennachmittag", "Bürgersprechstunde",
           "Lesung in der Bibliothek", "Konzert des Kammerchors", "Flohmarkt", "Laternenumzug",
           "Vortrag zur Ortsgeschichte", "Kinderfest", "Gemeindevertretersitzung", "Wanderung"]
-NEWS = ["Neue Öffnungszeiten der Stadtbibliothek", "Straßensperrung in der Hauptstraße",
-        "Spielplatz am Stadtpark eröffnet", "Sanierung der Grundschule beginnt",
-        "Ergebnisse der Bürgerbefragung", "Neuer Radweg nach", "Baumpflanzaktion im",
-        "Feuerwehr erhält neues Fahrzeug", "Haushalt für das kommende Jahr beschlossen",
-        "Ehrenamtspreis verliehen in", "Wasserrohrbruch behoben in", "Glasfaserausbau in"]
-SENTENCES = [
-    "Die Gemeindeverwaltung lädt alle Bürgerinnen und Bürger herzlich ein.",
-    "Weitere Informationen erhalten Sie im Bürgerbüro während der Sprechzeiten.",
-    "Der Eintritt ist frei, um eine Anmeldung wird gebeten.",
-    "Für das leibliche Wohl sorgen die örtlichen Vereine.",
-    "Die Arbeiten sollen bis zum Ende des Monats abgeschlossen sein.",
-    "Der Ortsbeirat hat dem Vorhaben in seiner letzten Sitzung zugestimmt.",
-    "Anwohnerinnen und Anwohner werden um Verständnis gebeten.",
-    "Die Veranstaltung findet bei jedem Wetter statt.",
-]
-REWORDINGS = [("herzlich ein", "ganz herzlich ein"), ("Weitere Informationen", "Mehr dazu"),
-              ("Der Eintritt ist frei", "Eintritt frei")]
+NEWS = ["Gemeindevertretung beschließt", "Bürgerbefragung zu", "Neue Regeln für",
+        "Informationsabend zu", "Ortsbeirat berät über", "Förderbescheid für",
+        "Bauarbeiten an", "Ergebnisse der Umfrage zu", "Stellungnahme der Verwaltung zu"]
+FIRST = ["Anna", "Bernd", "Clara", "Dieter", "Elke", "Frank", "Gisela", "Heiko", "Ines",
+         "Jürgen", "Katrin", "Lutz", "Monika", "Norbert", "Petra", "Ralf", "Sabine", "Torsten",
+         "Ulrike", "Volker", "Wiebke", "Yvonne"]
+LAST = ["Schulze", "Krüger", "Lehmann", "Neumann", "Schmidt", "Wendt", "Zimmermann", "Köhler",
+        "Richter", "Hoffmann", "Brandt", "Lorenz", "Voigt", "Engel", "Fuchs", "Seidel"]
+CLUBS = ["Heimatverein", "Förderverein der Grundschule", "Sportverein Grün-Weiß",
+         "Freiwillige Feuerwehr", "Kulturverein", "Anglerverein", "Chor Harmonie",
+         "Seniorenbeirat", "Jugendclub", "Naturschutzbund", "Landfrauenverein"]
+STREETS = ["Hauptstraße", "Lindenallee", "Am Markt", "Bahnhofstraße", "Schulweg",
+           "Mühlenweg", "Kirchplatz", "Gartenstraße", "Am Anger", "Waldweg", "Brunnenstraße"]
+TOPICS = ["Kita-Beiträge", "Straßenbeleuchtung", "Dorfgemeinschaftshaus", "Feuerwehrgerätehaus",
+          "Regenwasserableitung", "Breitbandanschluss", "Friedhofssatzung", "Buslinie 580",
+          "Radwegenetz", "Jugendbeteiligung", "Denkmalpflege", "Streuobstwiese"]
+
+
+REWORDINGS = [("Treffpunkt ist", "Man trifft sich an der Adresse"),
+              ("berichtet über", "erzählt von"), ("stehen", "sind"),
+              ("werden zu", "kommen voraussichtlich zu")]
+
+
+NOUNS = ["Spielplatz", "Sporthalle", "Feuerwache", "Bibliothek", "Dorfkirche", "Kita",
+         "Grundschule", "Jugendclub", "Rathaus", "Marktplatz", "Friedhof", "Badestelle",
+         "Sportplatz", "Radweg", "Gehweg", "Bushaltestelle", "Heimatstube", "Museum",
+         "Mühle", "Brücke", "Teich", "Streuobstwiese", "Waldbad", "Festwiese", "Scheune",
+         "Pfarrhaus", "Bauhof", "Wertstoffhof", "Turnhalle", "Mensa", "Schulhof",
+         "Gemeindesaal", "Kegelbahn", "Reithalle", "Aussichtsturm", "Wanderweg",
+         "Naturlehrpfad", "Kräutergarten", "Backofen", "Bahnhof", "Parkplatz",
+         "Ladestation", "Glasfaserleitung", "Trinkwasserleitung", "Kläranlage",
+         "Löschteich", "Dorfplatz", "Seniorentreff", "Familienzentrum", "Tafel",
+         "Kleiderkammer", "Heimatfest", "Erntefest", "Osterfeuer", "Maibaum",
+         "Adventsmarkt", "Skatturnier", "Fußballturnier", "Tanzabend", "Filmabend"]
+ADJECTIVES = ["neue", "alte", "sanierte", "geplante", "beliebte", "gestrichene",
+              "barrierefreie", "erweiterte", "umgebaute", "historische", "kleine",
+              "große", "gemeinsame", "öffentliche", "ehrenamtliche", "jährliche",
+              "traditionelle", "moderne", "digitale", "gesperrte"]
+VERBS = ("wird eröffnet", "wird saniert", "bleibt geschlossen", "erhält Fördermittel",
+         "wird erweitert", "sucht Helfer", "feiert Jubiläum", "wird eingeweiht",
+         "braucht Spenden", "zieht um", "wird gereinigt", "bekommt ein neues Dach",
+         "öffnet wieder", "wird vorgestellt", "lädt zum Mitmachen ein", "wird neu gestaltet")
+WHEN = ("am Vormittag", "am Wochenende", "ab Montag", "bis Ende des Monats", "im Frühjahr",
+        "nach den Ferien", "ab sofort", "in der kommenden Woche", "am Nachmittag")
+
+
+def _sentence(rng: random.Random, place: str) -> str:
+    frame = rng.randrange(6)
+    noun, other = rng.sample(NOUNS, 2)
+    adjective, verb, when = rng.choice(ADJECTIVES), rng.choice(VERBS), rng.choice(WHEN)
+    who = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    if frame == 0:
+        return f"Die {adjective} {noun} in {place} {verb}, {when}."
+    if frame == 1:
+        return f"{who} vom {rng.choice(CLUBS)} berichtet über {other} und {noun}."
+    if frame == 2:
+        return (f"Für {noun} und {other} stehen {rng.randint(2, 90) * 500} Euro bereit, "
+                f"sagt {who}.")
+    if frame == 3:
+        return f"Treffpunkt ist {rng.choice(STREETS)} {rng.randint(1, 80)}, neben {other}."
+    if frame == 4:
+        return f"Auch {other} {rng.choice(VERBS)}, {rng.choice(WHEN)}, so {who}."
+    return f"Rund {rng.randint(20, 400)} Gäste werden zu {noun} erwartet."
+
+
+def _sentences(rng: random.Random, place: str) -> list[str]:
+    return [_sentence(rng, place) for _ in range(rng.randint(4, 6))]
 
 
 @dataclass
@@ -81,23 +131,24 @@ class Thing:
 
 def _thing(rng: random.Random, n: int) -> Thing:
     place = rng.choice(PLACES)
+    noun = rng.choice(NOUNS)
     if rng.random() < 0.5:
-        title = f"{rng.choice(EVENTS)} in {place}"
+        title = f"{rng.choice(EVENTS)}: {rng.choice(ADJECTIVES)} {noun}"
         kind, day = "event", START + timedelta(days=rng.randint(1, 120))
     else:
-        title = f"{rng.choice(NEWS)} {place}"
+        title = f"{rng.choice(NEWS)} {noun}: {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"
         kind, day = "news", START - timedelta(days=rng.randint(0, 60))
     az = f"Az. {2026}-{n:06d}"
-    text = " ".join(rng.sample(SENTENCES, 3)) + f" ({az})"
-    return Thing(az, f"{title} ({n})", kind, day, place, text, rng.choice([10, 14, 16, 18, 19]))
+    text = " ".join(_sentences(rng, place)) + f" ({az})"
+    return Thing(az, f"{title} in {place}", kind, day, place, text,
+                 rng.choice([10, 14, 16, 18, 19]))
 
 
 def _reworded(thing: Thing) -> Thing:
     text = thing.text
     for old, new in REWORDINGS:
         text = text.replace(old, new)
-    title = thing.title.replace(" in ", " im Ort ", 1) if " in " in thing.title else (
-        "Aktuell: " + thing.title)
+    title = thing.title.replace(" in ", " – ", 1)
     return Thing(thing.az, title, thing.kind, thing.day, thing.place, text, thing.hour)
 
 
@@ -371,6 +422,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sources", type=int, default=100)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="work here and keep store, tree and files")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -386,7 +438,8 @@ def main() -> None:
         origins = json.loads(server.stdout.readline())
         stats_url = origins[0] + "/__stats"
         with tempfile.TemporaryDirectory(prefix="regiofeed-bench-crawl-") as tmp:
-            work = Path(tmp)
+            work = args.keep or Path(tmp)
+            work.mkdir(parents=True, exist_ok=True)
             urls = [o + p for o, s in zip(origins, sites, strict=True) for p in s
                     if p != "/robots.txt"]
             (work / "urls.json").write_text(json.dumps(urls))
