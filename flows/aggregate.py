@@ -238,11 +238,11 @@ def select_sources(config: SourcesConfig, last_attempts: dict[str, datetime],
 
 
 def crawl_task_runner() -> Any:
-    """Where crawl tasks run: a Dask cluster when REGIOFEED_DASK_ADDRESS names its scheduler
-    (workers on several machines, each with regiofeed installed), else threads here.
+    """Where crawl batches run: a Dask cluster when REGIOFEED_DASK_ADDRESS names its scheduler
+    (workers on several machines, each with regiofeed installed), else threads here, where
+    the flow crawls on its own process's crawl engine and only small tasks use them.
 
-    Only the mapped crawl tasks go through the runner; storing and publishing are called
-    directly and run in the flow's own process, next to the published tree.
+    Storing and publishing run in the flow's own process, next to the published tree.
     """
     address = os.environ.get("REGIOFEED_DASK_ADDRESS")
     if address:
