@@ -42,11 +42,11 @@ def test_a_run_cut_short_by_its_time_limit_publishes_what_finished(
         harness: None, site: SiteServer, tmp_path: Path) -> None:
     with HostileServer() as hostile:
         path = sources_file(tmp_path / "sources.toml", site, hostile,
-                            "source_timeout = 300\nrun_timeout = 8")
+                            "source_timeout = 300\nrun_timeout = 30")
         started = time.monotonic()
         report = aggregate(sources_file=str(path), db_url=f"sqlite:///{tmp_path / 's.db'}",
                            out_dir=str(tmp_path / "public"), force=True)
-    assert time.monotonic() - started < 60
+    assert time.monotonic() - started < 100
     outcome = {s.source_id: s for s in report.sources}
     assert outcome["feed"].ok and outcome["atom"].ok
     assert not outcome["stall"].ok and "run cut off" in outcome["stall"].error
