@@ -96,3 +96,33 @@ def test_sigterm_cuts_the_crawl_short_publishes_and_leaves_no_crawler(
     assert crawlers
     assert published_sources(tmp_path / "public") == {"feed", "atom"}, output[-2000:]
     assert not any(Path(f"/proc/{pid}").exists() for pid in crawlers)
+
+
+def test_the_same_web_gives_the_same_items_whichever_crawl_ends_first(
+        harness: None, serve_site, tmp_path: Path) -> None:
+    from conftest import SITES
+
+    from flows.demo.server import slow
+
+    # Two sources publish the same two things: each becomes one item, whose id comes from the
+    # record stored first. Run once with each source the slow one.
+    ids = []
+    servers = {name: serve_site(SITES) for name in ("a", "b")}
+    for slow_one, fast_one in (("a", "b"), ("b", "a")):
+        servers[slow_one].route("/feeds/rss.xml", slow(3, file="/feeds/rss.xml"))
+        servers[fast_one].route("/feeds/rss.xml", None)
+        path = tmp_path / f"sources-{slow_one}.toml"
+        text = "[crawl]\ndelay = 0\ntimeout = 30\n"
+        for name, server in servers.items():
+            text += (f'\n[[source]]\nid = "{name}"\nname = "{name}"\npublisher = "Stadt"\n'
+                     f'url = "{server.url("/feeds/rss.xml")}"\nkind = "rss"\n'
+                     'licence = "dl-by-de/2.0"\n')
+        path.write_text(text, encoding="utf-8")
+        out = tmp_path / f"public-{slow_one}"
+        aggregate(sources_file=str(path), db_url=f"sqlite:///{tmp_path / slow_one}.db",
+                  out_dir=str(out), force=True)
+        items = json.loads((out / "data/items.json").read_text(encoding="utf-8"))
+        assert len(items) == 2 and all(
+            sorted(i["_regiofeed"]["sources"]) == ["a", "b"] for i in items), items
+        ids.append(sorted(i["id"] for i in items))
+    assert ids[0] == ids[1]
