@@ -82,6 +82,7 @@ class _Process:
         self.started = time.monotonic()
         self.last_seen = self.started
         self.ready = False
+        self.ready_at = 0.0
         self.rss = 0
         self.jobs: dict[int, _Running] = {}
         self.stderr: deque[str] = deque(maxlen=20)
@@ -259,6 +260,7 @@ class CrawlEngine:
                               f"crawler process died (exit {process.proc.poll()})")
         if message.get("ready"):
             process.ready = True
+            process.ready_at = time.monotonic()
         elif "hb" in message:
             process.rss = int(message.get("rss") or 0)
         elif "result" in message:
@@ -320,8 +322,9 @@ class CrawlEngine:
             elif now - process.last_seen > (self.stall_s if process.ready else STARTUP_S):
                 why = f"crawler process stopped answering for {self.stall_s:g} s"
             else:
-                late = [r for r in process.jobs.values()
-                        if now - r.started > r.settings.source_timeout + GRACE_S]
+                # A source's time counts from when the process could start it.
+                late = [r for r in process.jobs.values() if process.ready and now - max(
+                    r.started, process.ready_at) > r.settings.source_timeout + GRACE_S]
                 if late:
                     why = (f"crawler process hung: {late[0].source.id} past its "
                            f"{late[0].settings.source_timeout:g} s budget")
