@@ -65,8 +65,10 @@ def crawl_with_good(engine: CrawlEngine, site: SiteServer, bad: Source,
                     settings: CrawlSettings = FAST) -> tuple[CrawlResult, CrawlResult]:
     """Crawl `bad` next to a good feed; the good one must come through whole."""
     good = source(site.url("/feeds/rss.xml"), "good")
+    # The good source has time to spare even on a busy machine; the bad one has `settings`.
+    roomy = settings.model_copy(update={"source_timeout": 120})
     results = {r.source_id: r for r in engine.crawl_many([(bad, settings, None),
-                                                          (good, settings, None)])}
+                                                          (good, roomy, None)])}
     assert results["good"].ok, results["good"].error
     assert {r.title for r in results["good"].records} == {
         "Sommerfest im Stadtpark", "Neue Öffnungszeiten der Stadtbibliothek"}
@@ -298,3 +300,25 @@ def test_closing_the_engine_leaves_no_process(site: SiteServer) -> None:
     assert len(pids) == 2
     engine.close()
     assert not any(alive(pid) for pid in pids)
+
+
+LIST_SELECTORS = {"item": "div.news-list-view div.article", "title": "h3",
+                  "link": "h3 a::attr(href)", "date": "time::attr(datetime)",
+                  "content": "div.news-text-wrap", "next": "li.next a::attr(href)"}
+
+
+def test_the_byte_budget_of_a_source_fails_it(engine: CrawlEngine, site: SiteServer) -> None:
+    tight = FAST.model_copy(update={"max_source_bytes": 3000, "source_timeout": 60})
+    page = source(site.url("/aktuelles/"), "liste", kind="html", selectors=LIST_SELECTORS)
+    bad, _ = crawl_with_good(engine, site, page, tight)
+    assert not bad.ok and "byte budget of 3000 bytes spent" in bad.error
+
+
+def test_the_page_budget_keeps_what_was_read_and_says_so(engine: CrawlEngine,
+                                                         site: SiteServer) -> None:
+    tight = FAST.model_copy(update={"max_source_pages": 3, "source_timeout": 60})
+    page = source(site.url("/aktuelles/"), "liste", kind="html", selectors=LIST_SELECTORS)
+    result, _ = crawl_with_good(engine, site, page, tight)
+    assert result.ok, result.error
+    assert "budget reached (pagecount)" in result.warnings
+    assert result.pages <= 3 + 2  # responses already under way when the budget closed it
