@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task, unmapped
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -23,7 +28,8 @@ from regiofeed.models.store import DEFAULT_DB, Store
 from regiofeed.models.store_crawls import SourceRunSummary
 from regiofeed.models.tables import utcnow
 from regiofeed.publish import PublishSettings, publish_all
-from regiofeed.spiders.crawl import crawl
+from regiofeed.spiders.crawl import crawl_many
+from regiofeed.spiders.engine import host_key
 
 
 @dataclass
@@ -45,45 +51,142 @@ def load_sources_task(sources_file: str) -> SourcesConfig:
     return load_sources(sources_file)
 
 
-@task(name="crawl_source", task_run_name="crawl_source-{source.id}", cache_policy=NO_CACHE)
-def crawl_source(
-    source: Source, settings: CrawlSettings, validators: dict[str, dict[str, str]]
-) -> tuple[CrawlResult, datetime]:
-    """Crawl one source; a broken site comes back as a failed result, never as an exception."""
-    logger = get_run_logger()
-    started = utcnow()
-    result = crawl(source, settings, validators)
-    progress.current().advance("crawl", source.id)
-    if result.ok and result.not_modified:
-        logger.info("%s: not modified since the last run", source.id)
-    elif result.ok:
-        logger.info("%s: fetched %d pages, %d records in %.1f s", source.id, result.pages,
-                    len(result.records), result.duration_s)
-    else:
-        logger.warning("%s: failed: %s", source.id, result.error)
-    return result, started
+@task(name="crawl_sources", cache_policy=NO_CACHE)
+def crawl_sources(
+    sources: list[Source], settings: CrawlSettings, validators: list[dict[str, dict[str, str]]],
+    seconds_left: float | None = None,
+) -> list[CrawlResult]:
+    """Crawl a batch of sources on this worker's crawl engine (a Dask worker keeps its
+    crawler processes between runs); a broken site comes back as a failed result."""
+    deadline = time.monotonic() + seconds_left if seconds_left is not None else None
+    return list(crawl_many(sources, settings, validators, deadline=deadline))
 
 
-@task(name="store_records", cache_policy=NO_CACHE)
-def store_records(db_url: str, run_id: str, crawled: list[tuple[CrawlResult, datetime]]
-                  ) -> tuple[list[SourceRunSummary], dict[str, Any], dict[str, Any]]:
-    """Store every crawl's records: new ones, revisions of changed ones, gone marks.
+class _Committer:
+    """Stores crawl results as they come, in the order of the sources, not of their ends.
 
-    Returns the summaries and the crawled sources' health before and after.
+    Dedupe gives a new record the item of the first matching record stored, so the order of
+    storing decides item ids: it follows the sources' order, whatever order crawls end in.
+    A result is stored as soon as every source before it is stored; at the end (or when the run
+    is cut off) the rest goes in, still in order.
     """
-    logger = get_run_logger()
-    summaries = []
-    ids = [result.source_id for result, _ in crawled]
-    with Store(db_url) as store:
-        before = store.health(ids)
-        for result, started in crawled:
-            summary = store.apply_crawl(run_id, result, started)
-            progress.current().advance("store", result.source_id)
-            logger.info("%s: %d new, %d changed, %d unchanged, %d gone", summary.source_id,
-                        summary.new, summary.changed, summary.unchanged, summary.gone)
-            summaries.append(summary)
-        after = store.health(ids)
-    return summaries, before, after
+
+    def __init__(self, store: Store, run_id: str, due: list[Source]) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.order = {source.id: n for n, source in enumerate(due)}
+        self.waiting: dict[int, tuple[CrawlResult, datetime]] = {}
+        self.next = 0
+        self.summaries: list[SourceRunSummary] = []
+        self.logger = get_run_logger()
+
+    def add(self, result: CrawlResult) -> None:
+        _log_crawl(self.logger, result)
+        progress.current().advance("crawl", result.source_id)
+        started = utcnow() - timedelta(seconds=result.duration_s)
+        # Within one source, too: records in key order, not in the order pages came in.
+        result.records.sort(key=lambda record: record.key)
+        self.waiting[self.order[result.source_id]] = (result, started)
+        while self.next in self.waiting:
+            self._store(*self.waiting.pop(self.next))
+            self.next += 1
+
+    def flush(self) -> None:
+        for index in sorted(self.waiting):
+            self._store(*self.waiting.pop(index))
+
+    def _store(self, result: CrawlResult, started: datetime) -> None:
+        summary = self.store.apply_crawl(self.run_id, result, started)
+        progress.current().advance("store", result.source_id)
+        self.logger.info("%s: %d new, %d changed, %d unchanged, %d gone", summary.source_id,
+                         summary.new, summary.changed, summary.unchanged, summary.gone)
+        self.summaries.append(summary)
+
+
+def _log_crawl(logger: Any, result: CrawlResult) -> None:
+    if result.ok and result.not_modified:
+        logger.info("%s: not modified since the last run", result.source_id)
+    elif result.ok:
+        logger.info("%s: fetched %d pages, %d records in %.1f s", result.source_id,
+                    result.pages, len(result.records), result.duration_s)
+    else:
+        logger.warning("%s: failed: %s", result.source_id, result.error)
+
+
+def _uses_dask() -> bool:
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    runner = getattr(context, "task_runner", None)
+    return type(runner).__name__ == "DaskTaskRunner"
+
+
+def _batches(due: list[Source], validators: list[dict[str, dict[str, str]]], size: int
+             ) -> list[tuple[list[Source], list[dict[str, dict[str, str]]]]]:
+    """Sources in batches of about `size`; one host's sources stay in one batch, so its
+    politeness holds across the cluster."""
+    by_host: dict[str, list[int]] = {}
+    for n, source in enumerate(due):
+        by_host.setdefault(host_key(source.url), []).append(n)
+    batches: list[tuple[list[Source], list[dict[str, dict[str, str]]]]] = []
+    current: list[int] = []
+    for indices in by_host.values():
+        current += indices
+        if len(current) >= size:
+            batches.append(([due[n] for n in current], [validators[n] for n in current]))
+            current = []
+    if current:
+        batches.append(([due[n] for n in current], [validators[n] for n in current]))
+    return batches
+
+
+def _crawl_results(due: list[Source], settings: CrawlSettings,
+                   validators: list[dict[str, dict[str, str]]], stop: threading.Event
+                   ) -> Iterator[CrawlResult]:
+    """Each due source's result as its crawl ends: here on this process's crawl engine, or in
+    batches on Dask workers. Cut off by `run_timeout` or `stop` (SIGTERM)."""
+    deadline = (time.monotonic() + settings.run_timeout) if settings.run_timeout else None
+    if not _uses_dask():
+        yield from crawl_many(due, settings, validators, deadline=deadline, stop=stop)
+        return
+    from prefect.futures import as_completed
+
+    size = int(os.environ.get("REGIOFEED_CRAWL_BATCH", "50"))
+    batches = _batches(due, validators, size)
+    futures = [crawl_sources.submit(sources, settings, known, settings.run_timeout)
+               for sources, known in batches]
+    done: set[str] = set()
+    try:
+        for future in as_completed(futures, timeout=settings.run_timeout):
+            try:
+                results = future.result()
+            except Exception as exc:  # isolate: a crashed batch fails its own sources only
+                get_run_logger().error("a crawl batch crashed: %r", exc)
+                continue
+            for result in results:
+                done.add(result.source_id)
+                yield result
+    except TimeoutError:
+        get_run_logger().warning("run_timeout reached: the sources not crawled yet fail")
+    for source in due:
+        if source.id not in done:
+            yield CrawlResult(source_id=source.id, ok=False,
+                              error="crawl batch did not finish in this run")
+
+
+@contextmanager
+def _stop_on_sigterm() -> Iterator[threading.Event]:
+    """SIGTERM during the crawl cuts it short: what finished is stored and published."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @task(name="notify_changes", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
@@ -143,16 +246,6 @@ def push_sva_task(config: SourcesConfig, db_url: str, out_dir: str) -> bool:
     return report.error is None
 
 
-def _outcome(source: Source, future: Any) -> tuple[CrawlResult, datetime]:
-    """A crawl task that crashed (a bug, not a site) still fails alone."""
-    started = utcnow()
-    try:
-        return future.result()
-    except Exception as exc:  # isolate: every other source still publishes
-        get_run_logger().error("%s: crawl task crashed: %r", source.id, exc)
-        return CrawlResult(source_id=source.id, ok=False, error=f"crawl crashed: {exc!r}"), started
-
-
 def select_sources(config: SourcesConfig, last_attempts: dict[str, datetime],
                    force: bool, only: list[str] | None) -> list[Source]:
     """The sources this run crawls: those named in `only`, else all (force) or the due ones."""
@@ -167,11 +260,11 @@ def select_sources(config: SourcesConfig, last_attempts: dict[str, datetime],
 
 
 def crawl_task_runner() -> Any:
-    """Where crawl tasks run: a Dask cluster when REGIOFEED_DASK_ADDRESS names its scheduler
-    (workers on several machines, each with regiofeed installed), else threads here.
+    """Where crawl batches run: a Dask cluster when REGIOFEED_DASK_ADDRESS names its scheduler
+    (workers on several machines, each with regiofeed installed), else threads here, where
+    the flow crawls on its own process's crawl engine and only small tasks use them.
 
-    Only the mapped crawl tasks go through the runner; storing and publishing are called
-    directly and run in the flow's own process, next to the published tree.
+    Storing and publishing run in the flow's own process, next to the published tree.
     """
     address = os.environ.get("REGIOFEED_DASK_ADDRESS")
     if address:
@@ -206,9 +299,18 @@ def aggregate(
         skipped = len(config.sources) - len(due)
         if skipped:
             logger.info("%d of %d sources not due yet", skipped, len(config.sources))
-        futures = crawl_source.map(due, settings=unmapped(config.crawl), validators=validators)
-        crawled = [_outcome(source, future) for source, future in zip(due, futures, strict=True)]
-        summaries, before, after = store_records(db_url, run_id, crawled)
+        ids = [source.id for source in due]
+        with Store(db_url) as store:
+            before = store.health(ids)
+            committer = _Committer(store, run_id, due)
+            with _stop_on_sigterm() as stop:
+                for result in _crawl_results(due, config.crawl, validators, stop):
+                    committer.add(result)
+            committer.flush()
+            summaries = committer.summaries
+            after = store.health(ids)
+        if stop.is_set():
+            logger.warning("SIGTERM: crawl cut short; publishing what finished")
         notified = notify_changes.submit(config, before, after)
         written, unchanged = publish_store(db_url, out_dir, config)
         notified.wait()  # a notification that failed after its retries is logged, not fatal
@@ -217,7 +319,7 @@ def aggregate(
         with Store(db_url) as store:
             store.finish_run(run_id, "ok" if all(s.ok for s in summaries) else "partial")
         return RunReport(run_id, summaries, written, unchanged)
-    except BaseException:  # a crash, SIGTERM or Ctrl-C: the run says so in the store
+    except BaseException:  # a crash, or Ctrl-C: the run says so in the store
         with Store(db_url) as store:
             store.finish_run(run_id, "failed")
         raise

@@ -31,3 +31,5 @@ class CrawlResult:
     pages: int = 0
     bytes: int = 0
     duration_s: float = 0.0
+    # 429/503 with Retry-After: the site asked to be left alone this many seconds.
+    retry_after: float | None = None

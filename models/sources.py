@@ -85,6 +85,9 @@ class Source(BaseModel):
     preset: str | None = None
     # kind "sitemap": a regular expression a page URL must match to be read ("/aktuelles/").
     url_pattern: str | None = None
+    # Further hosts whose pages this source may fetch (a town's news on its CMS provider's
+    # host); links elsewhere are kept as URLs but never fetched (spiders/offhost.py).
+    hosts: list[str] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -198,6 +201,18 @@ class CrawlSettings(BaseModel):
     # Wall-clock limit for one source; the crawl process is killed after it.
     source_timeout: float = Field(600.0, gt=0)
     obey_robots: bool = True
+    # Budgets of one source (spiders/worker.py): bytes of all its responses, pages, records.
+    max_source_bytes: int = Field(50_000_000, gt=0)
+    max_source_pages: int = Field(2000, ge=1)
+    max_source_records: int = Field(20_000, ge=1)
+    # The crawl engine (spiders/engine.py): crawler processes (0: one per core), sources each
+    # runs at once, the memory a process may grow to and the silence after which it is killed.
+    workers: int = Field(0, ge=0, le=64)
+    sources_per_worker: int = Field(32, ge=1, le=1000)
+    worker_memory_mb: int = Field(1024, ge=64)
+    worker_stall: float = Field(60.0, gt=0)
+    # Wall-clock limit of a run's crawl: sources not finished by then fail, the rest publish.
+    run_timeout: float | None = Field(None, gt=0)
 
 
 class PublishConfig(BaseModel):

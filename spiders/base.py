@@ -41,6 +41,13 @@ class SourceSpider(scrapy.Spider):
             self.unchanged_keys.add(key)
         return True
 
+    def may_follow(self, url: str) -> bool:
+        """May this source fetch `url`: its own host, or one it names (spiders/offhost.py)."""
+        from regiofeed.spiders.offhost import rule_for
+
+        rule = rule_for(self)
+        return rule is None or rule.may_fetch(url)
+
     def fail(self, message: str) -> None:
         self.logger.error("%s: %s", self.source.id, message)
         self.fatal_errors.append(message)

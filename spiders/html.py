@@ -54,10 +54,13 @@ class HtmlListSpider(SourceSpider):
                 location=select_text(node, sel.location),
                 when=select_text(node, sel.when),
             )
-            if entry.link:
-                link = self.web_link(response, entry.link, title)
-                if link is None:
-                    continue
+            link = self.web_link(response, entry.link, title) if entry.link else None
+            if entry.link and link is None:
+                continue  # mailto:, tel:, javascript: is no item; the others still are
+            if link is not None and not self.may_follow(link):
+                # Another host: the entry is kept with its link, the page is not fetched.
+                yield from records_from_page(self.source, entry, response.url)
+            elif link is not None:
                 yield response.follow(
                     link,
                     callback=self.parse_detail,

@@ -41,17 +41,29 @@ def scrapy_settings(crawl: CrawlSettings, contact: str | None = None) -> dict[st
         "TELNETCONSOLE_ENABLED": False,
         # Scrapy 2.19 opens a control server on localhost per crawl; nothing here uses it.
         "REMOTE_CONTROL_ENABLED": False,
-        "LOG_LEVEL": "INFO",
+        "LOG_LEVEL": "WARNING",
         "HTTPERROR_ALLOW_ALL": False,
         # 304 reaches the spider: it means "unchanged since the last run", not an error.
         "HTTPERROR_ALLOWED_CODES": [304],
-        "DOWNLOADER_MIDDLEWARES": {"regiofeed.spiders.middlewares.ConditionalGetMiddleware": 580},
+        # Off-host refusal before robots.txt (100) is asked; the guard sees a response before
+        # RetryMiddleware (550) would retry a 429/503 that says Retry-After.
+        "DOWNLOADER_MIDDLEWARES": {
+            "regiofeed.spiders.offhost.OffHostMiddleware": 50,
+            "regiofeed.spiders.budget.ResponseGuardMiddleware": 560,
+            "regiofeed.spiders.middlewares.ConditionalGetMiddleware": 580,
+        },
         "DEFAULT_REQUEST_HEADERS": {
             "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,"
             "application/rss+xml,application/atom+xml,application/feed+json,*/*;q=0.8",
             "Accept-Language": "de,en;q=0.5",
         },
-        # A hostile site cannot keep us for ever: a page budget on top of the process timeout.
-        "CLOSESPIDER_PAGECOUNT": 2000,
+        # A hostile site cannot keep us for ever: page and record budgets besides the time and
+        # byte budgets the worker keeps (spiders/worker.py).
+        "CLOSESPIDER_PAGECOUNT": crawl.max_source_pages,
+        "CLOSESPIDER_ITEMCOUNT": crawl.max_source_records,
+        # Many sources share one process: no per-crawler stats dumps or memory extension.
+        "STATS_DUMP": False,
+        "MEMUSAGE_ENABLED": False,
+        "LOGSTATS_INTERVAL": 0,
         "DEPTH_LIMIT": 10,
     }

@@ -1,4 +1,4 @@
-"""Spiders through real crawls of the fixture sites on 127.0.0.1, each in its own process."""
+"""Spiders through real crawls of the fixture sites on 127.0.0.1, on the crawl engine."""
 
 from __future__ import annotations
 
