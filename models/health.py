@@ -22,6 +22,8 @@ DEGRADED_BELOW = 0.5
 USUAL_MINIMUM = 4
 HISTORY = 10
 BROKEN = ("failed", "empty", "degraded")
+# The warning a crawl gives for input it could read only in part (spiders.degraded.PREFIX).
+DAMAGED_INPUT = "degraded input"
 
 
 def _runs(session: Session, source_id: str, limit: int, **where: Any) -> list[SourceRunRow]:
@@ -50,6 +52,11 @@ def far_below_usual(seen: int, usual: float | None) -> bool:
 
 def _parse_errors(run: SourceRunRow) -> int:
     return sum(1 for warning in run.warnings if warning.startswith("parse error"))
+
+
+def _damaged_input(run: SourceRunRow) -> str | None:
+    """The first reason the source's input was not what it claims (spiders.degraded.PREFIX)."""
+    return next((w for w in run.warnings if w.startswith(DAMAGED_INPUT)), None)
 
 
 def _run_summary(run: SourceRunRow) -> dict[str, Any]:
@@ -94,6 +101,9 @@ def source_health(session: Session, source_id: str) -> dict[str, Any]:
     elif last.ok and far_below_usual(last.records_seen, usual):
         status = "degraded"
         reason = f"{last.records_seen} records, usually {usual:g}"
+    elif last.ok and (damaged := _damaged_input(last)):
+        # Read as far as it went (spiders.degraded): published, but never called "ok".
+        status, reason = "degraded", damaged
     entry = {
         "status": status,
         "reason": reason,

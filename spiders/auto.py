@@ -31,7 +31,6 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
 import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
@@ -45,6 +44,7 @@ from spiders.blocks import (
     find_next_page,
     page_topic,
 )
+from spiders.degraded import read_feed
 from spiders.discover import (
     KIND_NAMES,
     FeedLink,
@@ -202,7 +202,8 @@ class AutoSpider(SourceSpider):
                 return None
         elif kind in ("rss", "atom"):
             body, headers = feed_input(response)
-            parsed = feedparser.parse(body, response_headers=headers)
+            parsed, degraded = read_feed(body, headers, response.url)
+            self.page_errors.extend(degraded)
             if not parsed.entries and not parsed.get("version"):
                 return None
             entries = parsed.entries

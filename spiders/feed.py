@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import feedparser
 import scrapy
 from scrapy.http import Response
 
@@ -27,11 +26,15 @@ class NotAFeed(ValueError):
     """The body is no feed we can read; the message says what it is instead."""
 
 
-def records_from_feed(response: Response, source: Source) -> list[Record]:
+def records_from_feed(response: Response, source: Source,
+                      problems: list[str] | None = None) -> list[Record]:
     """Return the records of a fetched feed (RSS, Atom, or JSON Feed for kind "jsonfeed").
 
     Raises NotAFeed for a body that is no readable feed. A feed without entries gives [].
+    Why a feed that was read is degraded (spiders.degraded) is added to `problems`.
     """
+    from spiders.degraded import read_feed
+
     if source.kind == "jsonfeed":
         try:
             body = decode_body(response.body, _content_type(response)).text.encode()
@@ -40,7 +43,9 @@ def records_from_feed(response: Response, source: Source) -> list[Record]:
             raise NotAFeed(f"not a readable JSON Feed at {response.url}: {exc}") from None
         return _records(entries, source, response.url)
     body, headers = feed_input(response)
-    parsed = feedparser.parse(body, response_headers=headers)
+    parsed, degraded = read_feed(body, headers, response.url)
+    if problems is not None:
+        problems.extend(degraded)
     if not parsed.entries:
         if parsed.get("bozo"):
             reason = parsed.get("bozo_exception") or "unreadable"
@@ -65,7 +70,7 @@ class FeedSpider(SourceSpider):
         if self.not_modified(response):
             return
         try:
-            records = records_from_feed(response, self.source)
+            records = records_from_feed(response, self.source, self.page_errors)
         except NotAFeed as exc:
             self.fail(str(exc))
             return
