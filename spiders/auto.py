@@ -71,6 +71,7 @@ from spiders.html import detail_facts
 from spiders.jsonfeed import NotAJsonFeed, parse_json_feed
 from spiders.middlewares import CONDITIONAL
 from spiders.records import Record
+from spiders.regions import is_article_page
 from spiders.sources import Source
 from spiders.urls import canonical_url
 
@@ -80,6 +81,10 @@ _MAX_FEED_TRIES = 3
 _MAX_SITEMAPS = 6
 _SITEMAP_PAGES_PER_LIST_PAGE = 10
 _FEED_KINDS = ("rss", "atom", "jsonfeed", "ical")
+# On a page that is an article, fewer blocks than this are its teasers, not its list.
+_MIN_LIST_ON_ARTICLE = 4
+# Characters of main text that make an undated page an article.
+_MIN_UNDATED_ARTICLE = 300
 
 
 @dataclass
@@ -269,9 +274,26 @@ class AutoSpider(SourceSpider):
         url = response.url
         structured = structured_page(response.text, url, self.source)
         blocks = find_list_blocks(response.text, url)
-        shown = len(blocks.blocks) if blocks else 0
         here = canonical_url(url)
+        article = is_article_page(response.text)
+        if blocks is not None and article and len(blocks.blocks) < _MIN_LIST_ON_ARTICLE:
+            # An article with a few "related" or "latest" teasers: the article is the page.
+            self.tried.append(f"{url}: {blocks.describe()} beside the page's own article, "
+                              "not used")
+            blocks = None
+        own = [r for r in structured.records if r.key.startswith(here) and r.kind == "news"]
+        if article and own and not blocks:
+            # The page's own schema.org Article: its "related" links are not its items.
+            self._note(f"page {url}", f"{_prefix(hop, url)}schema.org data of the page "
+                                      f"{url} ({_count(structured.records)})")
+            yield from self._emit(structured.records)
+            return
         events = [r for r in structured.records if r.kind == "event"]
+        if article and not blocks and not events:
+            # Its schema.org links (breadcrumbs, related articles) are not its items either.
+            yield from self._single_page(response, hop)
+            return
+        shown = len(blocks.blocks) if blocks else 0
         elsewhere = [r for r in structured.records if not r.key.startswith(here)]
         linked = len(structured.stubs)
         if (events and len(events) + linked >= shown) or (
@@ -530,13 +552,17 @@ class AutoSpider(SourceSpider):
     def _single_page(self, response: TextResponse, hop: int) -> Iterator[Any]:
         records = records_from_html_page(response.text, response.url, self.source)
         main = records[0] if records else None
-        if main is None or not (main.date_published or main.event) or len(
-                main.content_text or "") < 80:
+        text = len(main.content_text or "") if main else 0
+        # A dated page with some text, or an undated one with an article's worth of it (a
+        # club's one news post, a wiki page): that page is the source's item.
+        if main is None or text < 80 or (
+                not (main.date_published or main.event) and text < _MIN_UNDATED_ARTICLE):
             self.tried.append(f"{response.url}: no feed, no schema.org data, no list with dates,"
                               " not an article")
             return
+        undated = "" if main.date_published or main.event else ", no date (first seen)"
         self._note(f"page {response.url}",
-                   f"{_prefix(hop, response.url)}a single article page {response.url}")
+                   f"{_prefix(hop, response.url)}a single article page {response.url}{undated}")
         yield from self._emit(records)
 
 

@@ -21,6 +21,7 @@ from spiders.facts import _ADDRESS_RE, _ONLINE_PART_RE, extract_event_facts
 from spiders.images import entry_image
 from spiders.places import is_online, parse_location
 from spiders.records import EventInfo, Location, Record
+from spiders.regions import page_date, page_headline
 from spiders.sources import Source
 from spiders.text import clean_text, html_to_text, sanitize_html
 from spiders.titles import date_note, split_title_date
@@ -356,7 +357,8 @@ def record_from_html_page(html: str, url: str, source: Source) -> Record | None:
     from spiders.html import select_text
 
     page = Selector(text=html)
-    title = next((t for t in (select_text(page, css) for css in _TITLE_CSS) if t), None)
+    title = page_headline(html) or next(
+        (t for t in (select_text(page, css) for css in _TITLE_CSS) if t), None)
     if not title:
         return None
     content_html, content_text = main_content(html, url)
@@ -365,6 +367,8 @@ def record_from_html_page(html: str, url: str, source: Source) -> Record | None:
     if published is None and content_text:
         match = _DATE_LABEL_RE.search(content_text)
         published = parse_date(match["date"]) if match else None
+    if published is None:
+        published = page_date(html, url)
     modified = parse_date(page.css(_MODIFIED_CSS).get() or "")
     image = _safe_url(page.css("meta[property='og:image']::attr(content)").get(), url)
     event = event_from_text(content_text, default_year=_year_of(published))
