@@ -67,6 +67,7 @@ from spiders.extract import (
     records_from_page,
 )
 from spiders.feed import feed_input
+from spiders.homelists import home_news, own_news
 from spiders.html import detail_facts
 from spiders.jsonfeed import NotAJsonFeed, parse_json_feed
 from spiders.middlewares import CONDITIONAL
@@ -128,6 +129,16 @@ class _SitemapState:
     queue: list[str]
     entries: list[tuple[str, Any]] = field(default_factory=list)
     read: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _HomeState:
+    """A home page whose sections are being read, and its own list to fall back on."""
+
+    page: TextResponse
+    own: BlockList | None
+    pending: int = 0
+    failed: int = 0
 
 
 class AutoSpider(SourceSpider):
@@ -451,29 +462,44 @@ class AutoSpider(SourceSpider):
 
     def _home_sections(self, page: TextResponse) -> Iterator[Any]:
         sections = section_links(page.text, page.url)
+        # The home page's own news: a dated list, else its undated headline links.
+        own = own_news(find_list_blocks(page.text, page.url), home_news(page.text, page.url))
         if not sections:
-            blocks = find_list_blocks(page.text, page.url)
-            if blocks is not None:
-                yield from self._start_list(page, blocks, 0)
+            if own is not None:
+                yield from self._start_list(page, own, 0, home=True)
             else:
                 self.tried.append("no news or events section linked from the home page")
             return
+        state = _HomeState(page=page, own=own)
         for link, _topic in sections:
             if link in self.followed:
                 continue
             self.followed.add(link)
-            yield scrapy.Request(link, callback=self.parse_section, errback=self.on_page_error)
+            state.pending += 1
+            yield scrapy.Request(link, callback=self.parse_section,
+                                 errback=self.on_section_error, cb_kwargs={"state": state})
 
-    def parse_section(self, response: Response) -> Iterator[Any]:
+    def parse_section(self, response: Response, state: _HomeState | None = None) -> Iterator[Any]:
         response = repaired(response)
         if isinstance(response, TextResponse):
             yield from self._discover(response, hop=1)
 
+    def on_section_error(self, failure: Failure) -> Iterator[Any]:
+        """A section of the home page failed; when all did, read the home page's own list."""
+        self.on_page_error(failure)
+        state: _HomeState = failure.request.cb_kwargs["state"]
+        state.failed += 1
+        if state.failed == state.pending and state.own is not None:
+            self.tried.append("every news or events section of the home page failed")
+            yield from self._start_list(state.page, state.own, 0, home=True)
+
     # -- step 5: repeated blocks, detail pages, further list pages
 
-    def _start_list(self, response: TextResponse, blocks: BlockList, hop: int) -> Iterator[Any]:
+    def _start_list(self, response: TextResponse, blocks: BlockList, hop: int,
+                    home: bool = False) -> Iterator[Any]:
         heading = " ".join(" ".join(response.css("h1 ::text").getall()).split())
-        topic = page_topic(response.url, heading)
+        # A home page's headings name the whole site's topics, not its list's.
+        topic = None if home else page_topic(response.url, heading)
         event_list = self.source.item_kind == "event" or (
             self.source.item_kind is None and topic == "events")
         source = self.source
