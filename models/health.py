@@ -126,6 +126,8 @@ def source_health(session: Session, source_id: str) -> dict[str, Any]:
         "duration_s": last.duration_s,
         "error": last.error,
         "warnings": last.warnings,
+        # What auto found and used (copyable into sources.toml to freeze it).
+        "discovered": last.discovered,
         "history": [_run_summary(run) for run in recent[:HISTORY]],
     }
     return {k: v for k, v in entry.items() if v is not None and v != []}

@@ -62,6 +62,7 @@ from spiders.encoding import repaired
 from spiders.extract import (
     EVENT_KEY_SUFFIX,
     ListEntry,
+    main_content,
     records_from_entry,
     records_from_html_page,
     records_from_page,
@@ -71,9 +72,11 @@ from spiders.homelists import home_news, own_news
 from spiders.html import detail_facts
 from spiders.jsonfeed import NotAJsonFeed, parse_json_feed
 from spiders.middlewares import CONDITIONAL
+from spiders.probes import ProbeLink, cms_probes, with_probes
 from spiders.records import Record
-from spiders.regions import is_article_page
+from spiders.regions import beside_article, has_headline, is_article_page
 from spiders.sources import Source
+from spiders.teasers import MAX_ARTICLES, is_teaser, unreachable, with_article
 from spiders.urls import canonical_url
 
 # Feeds of one family tried before giving up on it.
@@ -153,6 +156,11 @@ class AutoSpider(SourceSpider):
         # What was looked at and gave nothing, for the failure message.
         self.tried: list[str] = []
         self.followed: set[str] = set()
+        # Feed items that are only teasers, by key, and articles fetched for them.
+        self.teaser_keys: set[str] = set()
+        # CMS probes that gave nothing (a 404 is normal), for health.json.
+        self.probe_misses: list[str] = []
+        self.articles = 0
 
     async def start(self) -> AsyncIterator[Any]:
         # A 304 means "nothing new" only for a feed: a page's feeds may change while it does not.
@@ -166,11 +174,20 @@ class AutoSpider(SourceSpider):
             self.emitted += 1
             yield record
 
+    def _teasers_note(self) -> str:
+        if not self.teaser_keys:
+            return ""
+        return (f", {len(self.teaser_keys)} teaser{'s' * (len(self.teaser_keys) != 1)} "
+                "followed to the article (follow_teasers = false to keep them)")
+
     def _note(self, branch: str, text: str) -> None:
         self.notes[branch] = text
         self.discovered = "; ".join(self.notes.values())
 
     def closed(self, reason: str) -> None:
+        if self.probe_misses and self.notes:
+            # Why the CMS's own feeds were not used, next to what was (health.json).
+            self._note("probes", "not used: " + "; ".join(self.probe_misses))
         found = self.emitted or self.unchanged_keys or self.entry_not_modified or self.empty_feed
         if not found and not self.fatal_errors:
             tried = f" (tried {'; '.join(self.tried)})" if self.tried else ""
@@ -189,8 +206,8 @@ class AutoSpider(SourceSpider):
                 return
             self.empty_feed = not records
             self._note("entry", f"{KIND_NAMES[kind]} {response.url} (the source URL itself), "
-                                f"{_items(len(records))}")
-            yield from self._emit(records)
+                                f"{_items(len(records))}{self._teasers_note()}")
+            yield from self._emit_feed(records)
             return
         if kind == "sitemap":
             state = _SitemapState(page=response, hop=1, queue=[])  # type: ignore[arg-type]
@@ -225,14 +242,56 @@ class AutoSpider(SourceSpider):
             entries = parsed.entries
         else:
             return None
-        return [record for entry in entries
-                for record in records_from_entry(entry, self.source, response.url)]
+        records = []
+        for entry in entries:
+            found = records_from_entry(entry, self.source, response.url)
+            if found and self.source.follow_teasers and is_teaser(entry):
+                self.teaser_keys.add(found[0].key)
+            records += found
+        return records
+
+    def _emit_feed(self, records: list[Record]) -> Iterator[Any]:
+        """Emit a feed's records; a teaser's article is fetched first (spiders.teasers)."""
+        for record in records:
+            if record.key not in self.teaser_keys or record.kind != "news" or not record.url \
+                    or record.url in self.followed or self.articles >= MAX_ARTICLES:
+                yield from self._emit([record])
+                continue
+            self.followed.add(record.url)
+            self.articles += 1
+            # Conditional GET: a 304 keeps the article text read last time.
+            yield scrapy.Request(record.url, callback=self.parse_teaser_article,
+                                 errback=self.on_teaser_error, cb_kwargs={"record": record})
+
+    def parse_teaser_article(self, response: Response, record: Record) -> Iterator[Any]:
+        if response.status == 304:
+            self.unchanged_keys.add(record.key)
+            return
+        response = repaired(response)
+        if not isinstance(response, TextResponse):
+            yield from self._emit([unreachable(record, f"no web page at {response.url}")])
+            return
+        html, text = main_content(response.text, response.url)
+        yield from self._emit([with_article(record, html, text)])
+
+    def on_teaser_error(self, failure: Failure) -> Iterator[Any]:
+        record: Record = failure.request.cb_kwargs["record"]
+        why = describe_failure(failure)
+        self.page_errors.append(f"teaser kept: {why}")
+        yield from self._emit([unreachable(record, why)])
 
     # -- step 2: feeds and calendars of the page
 
     def _discover(self, response: TextResponse, hop: int) -> Iterator[Any]:
         title = " ".join(response.css("title::text").get(default="").split())
         plan = choose_feeds(find_feeds(response.text, response.url), response.url, title)
+        # Ask the CMS first: its feeds at their known addresses (spiders.probes).
+        topic = page_topic(response.url, title)
+        probes = [probe for probe in cms_probes(response.text, response.url, topic)
+                  if not (topic == "news" and probe.family == "calendar")
+                  and not (topic == "events" and probe.family == "feed")]
+        if probes:
+            plan = with_probes(plan, probes)
         if plan:
             yield from self._next_feed(_FeedAttempt(page=response, hop=hop, families=plan))
             return
@@ -265,16 +324,23 @@ class AutoSpider(SourceSpider):
             attempt.used.append(feed.url)
             prefix = _prefix(attempt.hop, attempt.page.url)
             self._note(f"feed {feed.url}",
-                       f"{prefix}{found.describe()}, {_items(len(records))}")
-            yield from self._emit(records)
+                       f"{prefix}{found.describe()}, {_items(len(records))}"
+                       f"{self._teasers_note()}")
+            yield from self._emit_feed(records)
             attempt.family += 1
             attempt.index = 0
         else:
             self.tried.append(f"{feed.url}: {'no items' if records is not None else 'no feed'}")
+            if isinstance(feed, ProbeLink):
+                self.probe_misses.append(
+                    f"{feed.describe()}: {'no items' if records is not None else 'no feed'}")
         yield from self._next_feed(attempt)
 
     def on_feed_error(self, failure: Failure) -> Iterator[Any]:
         self.tried.append(describe_failure(failure))
+        feed = failure.request.cb_kwargs["feed"]
+        if isinstance(feed, ProbeLink):
+            self.probe_misses.append(f"{feed.describe()}: {describe_failure(failure)}")
         yield from self._next_feed(failure.request.cb_kwargs["attempt"])
 
     # -- steps 3 to 6
@@ -287,11 +353,13 @@ class AutoSpider(SourceSpider):
         blocks = find_list_blocks(response.text, url)
         here = canonical_url(url)
         article = is_article_page(response.text)
-        if blocks is not None and article and len(blocks.blocks) < _MIN_LIST_ON_ARTICLE:
+        if blocks is not None and len(blocks.blocks) < _MIN_LIST_ON_ARTICLE and (
+                article or has_headline(response.text)) and beside_article(
+                response.text, sum(len(b.title) + len(b.summary or "") for b in blocks.blocks)):
             # An article with a few "related" or "latest" teasers: the article is the page.
             self.tried.append(f"{url}: {blocks.describe()} beside the page's own article, "
                               "not used")
-            blocks = None
+            blocks, article = None, True
         own = [r for r in structured.records if r.key.startswith(here) and r.kind == "news"]
         if article and own and not blocks:
             # The page's own schema.org Article: its "related" links are not its items.

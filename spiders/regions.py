@@ -17,6 +17,10 @@ _HEADINGS = ("h1", "h2", "h3")
 _ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportage", "report",
                   "pressrelease", "socialmediaposting", "webpage_article"}
 _MIN_HEADLINE = 4
+# A headline, not a section name: "Aktuelles", "Pressemitteilungen" are shorter.
+_MIN_ARTICLE_HEADLINE = 20
+# Characters of text beyond its teasers that make a page an article.
+_ARTICLE_TEXT = 1500
 
 
 def _norm(text: str) -> str:
@@ -108,9 +112,27 @@ def is_article_page(html: str) -> bool:
             return True
     for element in root.iter():
         itemtype = element.get("itemtype") if isinstance(element.tag, str) else None
-        if itemtype and itemtype.rstrip("/").rsplit("/", 1)[-1].lower() in _ARTICLE_TYPES:
+        # Lists mark each entry an Article too: only the one holding the page's h1 counts.
+        if itemtype and itemtype.rstrip("/").rsplit("/", 1)[-1].lower() in _ARTICLE_TYPES \
+                and element.find(".//h1") is not None:
             return True
     return False
+
+
+def beside_article(html: str, shown: int) -> bool:
+    """Whether blocks whose text is `shown` characters are only a small part of the page
+    (teasers beside an article) rather than the page's content.
+
+    >>> beside_article("<body><p>" + "Text. " * 400 + "</p></body>", 150)
+    True
+    """
+    root = parse_html(html)
+    if root is None:
+        return False
+    main = next((found for found in (root.find(".//main"), root.find(".//body"))
+                 if found is not None), root)
+    total = len(_text(main))
+    return total - shown > _ARTICLE_TEXT and shown < 0.2 * total
 
 
 def _has_article_type(text: str) -> bool:
@@ -147,3 +169,20 @@ def page_date(html: str, url: str) -> date | None:
         return date.fromisoformat(found.date[:10])
     except ValueError:
         return None
+
+
+def has_headline(html: str) -> bool:
+    """Whether the page's h1 is a headline that its <title> repeats ("Lebenszeichen von
+    Bavaria nach zwei Monaten Funkstille"), not a section's name ("Aktuelles").
+
+    >>> has_headline("<title>Neue Bänke am Rundweg - Musterdorf</title><h1>Neue Bänke am "
+    ...              "Rundweg</h1>")
+    True
+    >>> has_headline("<title>Aktuelles - Musterdorf</title><h1>Aktuelles</h1>")
+    False
+    """
+    root = parse_html(html)
+    headline = page_headline(html)
+    if root is None or not headline or len(headline) < _MIN_ARTICLE_HEADLINE:
+        return False
+    return any(_norm(_text(h1)) == _norm(headline) for h1 in root.iter("h1"))
