@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -320,7 +320,7 @@ class AutoSpider(SourceSpider):
         kind = sniff(response.body, _content_type(response))
         records = self._feed_records(response, kind) if kind in _FEED_KINDS else None
         if records:
-            found = FeedLink(feed.url, kind or feed.kind, feed.title, feed.advertised, feed.score)
+            found = replace(feed, kind=kind or feed.kind)
             attempt.used.append(feed.url)
             prefix = _prefix(attempt.hop, attempt.page.url)
             self._note(f"feed {feed.url}",

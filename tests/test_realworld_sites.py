@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,18 +111,6 @@ def score(case: Path, result: CrawlResult) -> Score:
                       if _BOILERPLATE.search("\n".join(filter(None, (r.content_text, r.summary)))))
     return Score(case.name, len(gold), len(records), matched, prefixes, boilerplate,
                  result.discovered, result.error)
-
-
-@pytest.fixture
-def offline_world(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Send every request for another host to a proxy address where nothing listens."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
-    for name in ("no_proxy", "NO_PROXY"):
-        monkeypatch.setenv(name, "127.0.0.1,localhost")
 
 
 def run_case(case: Path) -> CrawlResult:
