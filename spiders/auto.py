@@ -649,8 +649,12 @@ class AutoSpider(SourceSpider):
         text = len(main.content_text or "") if main else 0
         # A dated page with some text, or an undated one with an article's worth of it (a
         # club's one news post, a wiki page): that page is the source's item.
+        # An undated page must name itself with a headline: a list page whose list was not
+        # recognised is no article ("Gemeinde Altdorf").
         if main is None or text < 80 or (
-                not (main.date_published or main.event) and text < _MIN_UNDATED_ARTICLE):
+                not (main.date_published or main.event) and (
+                    text < _MIN_UNDATED_ARTICLE or not (is_article_page(response.text)
+                                                        or has_headline(response.text)))):
             self.tried.append(f"{response.url}: no feed, no schema.org data, no list with dates,"
                               " not an article")
             return

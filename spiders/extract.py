@@ -269,6 +269,11 @@ def record_from_page(
     published = parse_date(entry.date_text or detail.get("date") or "")
     if published is None and detail.get("meta_date"):
         published = parse_date(detail["meta_date"] or "")
+    if published is None and detail_html is not None and source.item_kind != "event":
+        # A list without dates: the detail page's "Artikel vom …", else what htmldate finds.
+        match = _DATE_LABEL_RE.search(content_text or "")
+        published = (parse_date(match["date"]) if match else None) or page_date(
+            detail_html, detail_url or list_url)
     title = clean_text(entry.title)
     default_year = _year_of(published)
     event = event_from_text(
@@ -340,7 +345,8 @@ _MODIFIED_CSS = "meta[property='article:modified_time']::attr(content)"
 # "Veröffentlicht am 7. August 2024", "Stand: 07.08.2024": the publication date in words.
 # ("Datum:" is left to the event facts: on event pages it is the event's date.)
 _DATE_LABEL_RE = re.compile(
-    r"^(?:veröffentlicht(?:\s+am)?|erstellt(?:\s+am)?|stand)\s*:?\s*(?P<date>.{6,40})$",
+    r"^(?:veröffentlicht(?:\s+am)?|erstellt(?:\s+am)?|stand|(?:artikel|beitrag|meldung)\s+vom)"
+    r"\s*:?\s*(?P<date>.{6,40})$",
     re.IGNORECASE | re.MULTILINE,
 )
 

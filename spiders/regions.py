@@ -155,18 +155,16 @@ def _has_article_type(text: str) -> bool:
 
 
 def page_date(html: str, url: str) -> date | None:
-    """The day the page was published as htmldate (through trafilatura) finds it in its markup
-    and text; None when it finds none."""
-    import trafilatura
+    """The day the page was published as htmldate finds it in its markup and text; None when
+    it finds none. Without its extensive search: a year in a copyright line is no date."""
+    from htmldate import find_date
 
     try:
-        found = trafilatura.extract_metadata(html, default_url=url)
+        found = find_date(html, url=url, original_date=True, extensive_search=False)
     except (ValueError, TypeError):
         return None
-    if found is None or not found.date:
-        return None
     try:
-        return date.fromisoformat(found.date[:10])
+        return date.fromisoformat(found[:10]) if found else None
     except ValueError:
         return None
 

@@ -245,3 +245,20 @@ def test_undated_news_of_a_home_page(
     assert "home page links to /item/show/{n}" in result.discovered
     # Its detail pages are not served here: each item keeps what the home page says.
     assert site.hits("/item/show/638010") == 1
+
+
+def test_an_old_list_without_dates_is_read_and_dated_from_its_pages(
+        serve_site: Callable[..., SiteServer]) -> None:
+    # Layout tables, <font>, <base href>, two meta charsets that contradict each other (the
+    # bytes are ISO-8859-1), entries without dates; the articles say "Artikel vom …".
+    site = serve_site(CLASSES / "oldmarkup")
+    result = crawl(auto(site.url("/aktuelles.html")), FAST)
+    assert result.ok, result.error
+    dates = {r.title: r.date_published for r in result.records}
+    assert dates == {"Trinkwasser wieder frei": date(2024, 6, 3),
+                     "Neue Straßenlaternen im Ortskern": date(2024, 5, 28),
+                     # No date anywhere: dated when first seen (the item says so).
+                     "Ferienprogramm für Kinder und Jugendliche": None}
+    assert {r.url for r in result.records} == {
+        site.url(f"/cms/meldungen/{name}.html") for name in ("wasser", "laterne", "ferien")}
+    assert result.discovered.startswith("list of 3 blocks table > tr with title font b a")
