@@ -74,7 +74,7 @@ from spiders.jsonfeed import NotAJsonFeed, parse_json_feed
 from spiders.middlewares import CONDITIONAL
 from spiders.probes import ProbeLink, cms_probes, with_probes
 from spiders.records import Record
-from spiders.regions import beside_article, has_headline, is_article_page
+from spiders.regions import beside_article, has_headline, is_article_page, page_headline
 from spiders.sources import Source
 from spiders.teasers import MAX_ARTICLES, is_teaser, unreachable, with_article
 from spiders.urls import canonical_url
@@ -365,7 +365,8 @@ class AutoSpider(SourceSpider):
             # The page's own schema.org Article: its "related" links are not its items.
             self._note(f"page {url}", f"{_prefix(hop, url)}schema.org data of the page "
                                       f"{url} ({_count(structured.records)})")
-            yield from self._emit(structured.records)
+            yield from self._emit(_visible_headline(structured.records, own[0],
+                                                    response.text))
             return
         events = [r for r in structured.records if r.kind == "event"]
         if article and not blocks and not events:
@@ -662,6 +663,17 @@ class AutoSpider(SourceSpider):
         self._note(f"page {response.url}",
                    f"{_prefix(hop, response.url)}a single article page {response.url}{undated}")
         yield from self._emit(records)
+
+
+def _visible_headline(records: list[Record], own: Record, html: str) -> list[Record]:
+    """The page's schema.org Article with the headline the page shows, where the two differ
+    (a CMS that keeps another article's data in its JSON-LD): readers see the page's."""
+    headline = page_headline(html) if has_headline(html) else None
+    if not headline or " ".join(headline.split()).casefold() == own.title.casefold():
+        return records
+    note = f"the page's schema.org headline is {own.title!r}; the page shows {headline!r}"
+    fixed = own.model_copy(update={"title": headline, "notes": [*(own.notes or []), note]})
+    return [fixed if record is own else record for record in records]
 
 
 def _entry(block: Block, event_list: bool, today: date) -> ListEntry:
