@@ -62,7 +62,6 @@ from spiders.encoding import repaired
 from spiders.extract import (
     EVENT_KEY_SUFFIX,
     ListEntry,
-    main_content,
     records_from_entry,
     records_from_html_page,
     records_from_page,
@@ -76,7 +75,7 @@ from spiders.probes import ProbeLink, cms_probes, with_probes
 from spiders.records import Record
 from spiders.regions import beside_article, has_headline, is_article_page, page_headline
 from spiders.sources import Source
-from spiders.teasers import MAX_ARTICLES, is_teaser, unreachable, with_article
+from spiders.teasers import TeaserFollower, is_teaser
 from spiders.urls import canonical_url
 
 # Feeds of one family tried before giving up on it.
@@ -144,7 +143,7 @@ class _HomeState:
     failed: int = 0
 
 
-class AutoSpider(SourceSpider):
+class AutoSpider(TeaserFollower, SourceSpider):
     """Discover how a URL offers its news and events, and read them that way (see above)."""
 
     def __init__(self, source: Source, **kwargs: Any) -> None:
@@ -168,6 +167,9 @@ class AutoSpider(SourceSpider):
                              meta={CONDITIONAL: looks_like_feed_url(self.source.url)})
 
     # -- bookkeeping
+
+    def _deliver(self, records: Iterable[Record]) -> Iterator[Record]:
+        return self._emit(records)
 
     def _emit(self, records: Iterable[Record]) -> Iterator[Record]:
         for record in records:
@@ -249,36 +251,6 @@ class AutoSpider(SourceSpider):
                 self.teaser_keys.add(found[0].key)
             records += found
         return records
-
-    def _emit_feed(self, records: list[Record]) -> Iterator[Any]:
-        """Emit a feed's records; a teaser's article is fetched first (spiders.teasers)."""
-        for record in records:
-            if record.key not in self.teaser_keys or record.kind != "news" or not record.url \
-                    or record.url in self.followed or self.articles >= MAX_ARTICLES:
-                yield from self._emit([record])
-                continue
-            self.followed.add(record.url)
-            self.articles += 1
-            # Conditional GET: a 304 keeps the article text read last time.
-            yield scrapy.Request(record.url, callback=self.parse_teaser_article,
-                                 errback=self.on_teaser_error, cb_kwargs={"record": record})
-
-    def parse_teaser_article(self, response: Response, record: Record) -> Iterator[Any]:
-        if response.status == 304:
-            self.unchanged_keys.add(record.key)
-            return
-        response = repaired(response)
-        if not isinstance(response, TextResponse):
-            yield from self._emit([unreachable(record, f"no web page at {response.url}")])
-            return
-        html, text = main_content(response.text, response.url)
-        yield from self._emit([with_article(record, html, text)])
-
-    def on_teaser_error(self, failure: Failure) -> Iterator[Any]:
-        record: Record = failure.request.cb_kwargs["record"]
-        why = describe_failure(failure)
-        self.page_errors.append(f"teaser kept: {why}")
-        yield from self._emit([unreachable(record, why)])
 
     # -- step 2: feeds and calendars of the page
 

@@ -4,8 +4,15 @@ and its main text taken; an article that cannot be read leaves the teaser and a 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from spiders.base import describe_failure
+from spiders.encoding import repaired
 from spiders.records import Record
 
 # Text cut off with "…", "[…]", "[mehr]" or "Weiterlesen" is a teaser; full content of
@@ -56,3 +63,52 @@ def unreachable(record: Record, why: str) -> Record:
     """The teaser as it is, with a note that its article could not be read."""
     note = f"only the feed's teaser: the article could not be read ({why})"
     return record.model_copy(update={"notes": [*(record.notes or []), note]})
+
+
+class TeaserFollower:
+    """For spiders that read feeds: fetch a teaser's article once, then deliver the record.
+
+    The spider sets `teaser_keys` (records whose entry `is_teaser`), `followed` (URLs already
+    requested) and `articles` (count), and delivers records through `_deliver`.
+    """
+
+    teaser_keys: set[str]
+    followed: set[str]
+    articles: int
+    page_errors: list[str]
+    unchanged_keys: set[str]
+
+    def _deliver(self, records: Iterable[Record]) -> Iterator[Any]:
+        yield from records
+
+    def _emit_feed(self, records: list[Record]) -> Iterator[Any]:
+        """Deliver a feed's records; a teaser's article is fetched first."""
+        for record in records:
+            if record.key not in self.teaser_keys or record.kind != "news" or not record.url \
+                    or record.url in self.followed or self.articles >= MAX_ARTICLES:
+                yield from self._deliver([record])
+                continue
+            self.followed.add(record.url)
+            self.articles += 1
+            # Conditional GET (the middleware's default): a 304 keeps last time's article.
+            yield scrapy.Request(record.url, callback=self.parse_teaser_article,
+                                 errback=self.on_teaser_error, cb_kwargs={"record": record})
+
+    def parse_teaser_article(self, response: Response, record: Record) -> Iterator[Any]:
+        from spiders.extract import main_content
+
+        if response.status == 304:
+            self.unchanged_keys.add(record.key)
+            return
+        response = repaired(response)
+        if not isinstance(response, TextResponse):
+            yield from self._deliver([unreachable(record, f"no web page at {response.url}")])
+            return
+        html, text = main_content(response.text, response.url)
+        yield from self._deliver([with_article(record, html, text)])
+
+    def on_teaser_error(self, failure: Failure) -> Iterator[Any]:
+        record: Record = failure.request.cb_kwargs["record"]
+        why = describe_failure(failure)
+        self.page_errors.append(f"teaser kept: {why}")
+        yield from self._deliver([unreachable(record, why)])

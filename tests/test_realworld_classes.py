@@ -262,3 +262,15 @@ def test_an_old_list_without_dates_is_read_and_dated_from_its_pages(
     assert {r.url for r in result.records} == {
         site.url(f"/cms/meldungen/{name}.html") for name in ("wasser", "laterne", "ferien")}
     assert result.discovered.startswith("list of 3 blocks table > tr with title font b a")
+
+
+def test_a_configured_feed_follows_its_teasers_too(
+        serve_site: Callable[..., SiteServer]) -> None:
+    site = serve_site(CLASSES / "teasers")
+    source = auto(site.url("/feed.xml")).model_copy(update={"kind": "rss"})
+    result = crawl(source, FAST)
+    assert result.ok, result.error
+    titles = by_title(result)
+    assert "Mühlental" in titles["Neue Bänke am Rundweg"].content_text
+    assert titles["Sperrung der Dorfstraße"].notes
+    assert site.hits("/meldungen/baenke.html") == 1
