@@ -23,6 +23,8 @@ DEGRADED_BELOW = 0.5
 USUAL_MINIMUM = 4
 HISTORY = 10
 BROKEN = ("failed", "empty", "degraded")
+# The warning a crawl gives for input it could read only in part (spiders.degraded.PREFIX).
+DAMAGED_INPUT = "degraded input"
 
 
 def _runs(session: Session, source_id: str, limit: int, **where: Any) -> list[SourceRunRow]:
@@ -51,6 +53,12 @@ def far_below_usual(seen: int, usual: float | None) -> bool:
 
 def _parse_errors(run: SourceRunRow) -> int:
     return sum(1 for warning in run.warnings if warning.startswith("parse error"))
+
+
+def _damaged_input(run: SourceRunRow) -> str | None:
+    """Every reason the source's input was not what it claims (spiders.degraded.PREFIX), in one
+    line; the crawl may list its warnings in any order."""
+    return "; ".join(w for w in run.warnings if w.startswith(DAMAGED_INPUT)) or None
 
 
 def _run_summary(run: SourceRunRow) -> dict[str, Any]:
@@ -95,6 +103,9 @@ def source_health(session: Session, source_id: str) -> dict[str, Any]:
     elif last.ok and far_below_usual(last.records_seen, usual):
         status = "degraded"
         reason = f"{last.records_seen} records, usually {usual:g}"
+    elif last.ok and (damaged := _damaged_input(last)):
+        # Read as far as it went (spiders.degraded): published, but never called "ok".
+        status, reason = "degraded", damaged
     entry = {
         "status": status,
         "reason": reason,
@@ -119,6 +130,8 @@ def source_health(session: Session, source_id: str) -> dict[str, Any]:
         # where every reader (health.json, `regiofeed health`, notifications) gets them.
         "error": clean_message(last.error),
         "warnings": [clean_message(w) for w in last.warnings],
+        # What auto found and used (copyable into sources.toml to freeze it).
+        "discovered": last.discovered,
         "history": [_run_summary(run) for run in recent[:HISTORY]],
     }
     return {k: v for k, v in entry.items() if v is not None and v != []}

@@ -157,6 +157,10 @@ def item_object(item: ItemRow, records: list[RecordRow], sources: dict[str, Sour
         "licence": LICENCE_BASE + source.licence,
         "event": _event(data),
         "merged_from": sorted(merged_from or []),
+        "image_alt": data.get("image_alt") if data.get("image") else None,
+        "notes": data.get("notes"),
+        # No date from the source: date_published is when regiofeed first saw it.
+        "dated": None if data.get("date_published") else "first seen",
     })
     return _compact({
         "id": item.id,

@@ -84,11 +84,17 @@ class Record(BaseModel):
     tags: list[str] = Field(default_factory=list)
     author: str | None = None
     image: str | None = None
+    # The image's alt text, where the source gives one.
+    image_alt: str | None = None
     kind: Literal["news", "event"] = "news"
     event: EventInfo | None = None
     original_url: str | None = None  # the original it copies: rel=canonical, "Quelle: …"
     # For an event found inside a news page: the key of that news record (same source).
     announced_by: str | None = None
+    # What a careful editor would want to know about how the record was read: a title's date
+    # that contradicts the feed's, a teaser whose article could not be fetched. None, not
+    # [], when there is nothing: records read before this field keep their content hash.
+    notes: list[str] | None = None
 
     @field_validator("date_published", "date_modified")
     @classmethod

@@ -79,6 +79,8 @@ class Source(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     themes: list[str] = Field(default_factory=list)
     max_pages: int = Field(5, ge=1, le=500)
+    # kind "auto": a feed item that is only a teaser gets its article fetched once.
+    follow_teasers: bool = True
     selectors: Selectors | None = None
     # kind "html": a named selector set of spiders/presets.py ("typo3-news"); a
     # [source.selectors] table next to it overrides the preset key by key.

@@ -168,6 +168,7 @@ class CrawlStorage:
             session.add(SourceRunRow(
                 run_id=run_id, source_id=result.source_id, started_at=started_at,
                 finished_at=now, ok=result.ok, error=result.error, warnings=warnings,
+                discovered=result.discovered,
                 statuses=result.statuses, pages=result.pages, bytes=result.bytes,
                 not_modified=result.not_modified,
                 records_seen=len(seen) if result.ok else 0, new=new, changed=changed,

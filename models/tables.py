@@ -170,6 +170,8 @@ class SourceRunRow(SQLModel, table=True):
     unchanged: int = 0
     gone: int = 0
     duration_s: float = 0.0
+    # kind "auto": which probe, feed or list answered and why the others were not used.
+    discovered: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class RecordIndexRow(SQLModel, table=True):

@@ -27,12 +27,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
 import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
@@ -49,6 +48,7 @@ from regiofeed.spiders.blocks import (
     find_next_page,
     page_topic,
 )
+from regiofeed.spiders.degraded import read_feed
 from regiofeed.spiders.discover import (
     KIND_NAMES,
     FeedLink,
@@ -65,11 +65,15 @@ from regiofeed.spiders.discover import (
 from regiofeed.spiders.encoding import repaired
 from regiofeed.spiders.extract import EVENT_KEY_SUFFIX, ListEntry, records_from_entry
 from regiofeed.spiders.feed import feed_input
+from regiofeed.spiders.homelists import home_news, own_news
 from regiofeed.spiders.jsonfeed import NotAJsonFeed, parse_json_feed
 from regiofeed.spiders.middlewares import CONDITIONAL
 from regiofeed.spiders.oparl import OparlWalk, sniff_oparl
 from regiofeed.spiders.pages import records_from_html_page, records_from_page
+from regiofeed.spiders.probes import ProbeLink, cms_probes, with_probes
+from regiofeed.spiders.regions import beside_article, has_headline, is_article_page, page_headline
 from regiofeed.spiders.selectors import detail_facts
+from regiofeed.spiders.teasers import TeaserFollower, is_teaser
 
 # Feeds of one family tried before giving up on it.
 _MAX_FEED_TRIES = 3
@@ -77,6 +81,10 @@ _MAX_FEED_TRIES = 3
 _MAX_SITEMAPS = 6
 _SITEMAP_PAGES_PER_LIST_PAGE = 10
 _FEED_KINDS = ("rss", "atom", "jsonfeed", "ical")
+# On a page that is an article, fewer blocks than this are its teasers, not its list.
+_MIN_LIST_ON_ARTICLE = 4
+# Characters of main text that make an undated page an article.
+_MIN_UNDATED_ARTICLE = 300
 
 
 @dataclass
@@ -122,7 +130,17 @@ class _SitemapState:
     read: list[str] = field(default_factory=list)
 
 
-class AutoSpider(SourceSpider):
+@dataclass
+class _HomeState:
+    """A home page whose sections are being read, and its own list to fall back on."""
+
+    page: TextResponse
+    own: BlockList | None
+    pending: int = 0
+    failed: int = 0
+
+
+class AutoSpider(TeaserFollower, SourceSpider):
     """Discover how a URL offers its news and events, and read them that way (see above)."""
 
     def __init__(self, source: Source, **kwargs: Any) -> None:
@@ -136,6 +154,11 @@ class AutoSpider(SourceSpider):
         self.followed: set[str] = set()
         # An OParl System or Body URL is walked as kind "oparl" would (spiders/oparl.py).
         self.oparl = OparlWalk(self, emit=self._emit)
+        # Feed items that are only teasers, by key, and articles fetched for them.
+        self.teaser_keys: set[str] = set()
+        # CMS probes that gave nothing (a 404 is normal), for health.json.
+        self.probe_misses: list[str] = []
+        self.articles = 0
 
     async def start(self) -> AsyncIterator[Any]:
         # A 304 means "nothing new" only for a feed: a page's feeds may change while it does not.
@@ -144,10 +167,19 @@ class AutoSpider(SourceSpider):
 
     # -- bookkeeping
 
+    def _deliver(self, records: Iterable[Record]) -> Iterator[Record]:
+        return self._emit(records)
+
     def _emit(self, records: Iterable[Record]) -> Iterator[Record]:
         for record in records:
             self.emitted += 1
             yield record
+
+    def _teasers_note(self) -> str:
+        if not self.teaser_keys:
+            return ""
+        return (f", {len(self.teaser_keys)} teaser{'s' * (len(self.teaser_keys) != 1)} "
+                "followed to the article (follow_teasers = false to keep them)")
 
     def _note(self, branch: str, text: str) -> None:
         self.notes[branch] = text
@@ -155,6 +187,9 @@ class AutoSpider(SourceSpider):
 
     def closed(self, reason: str) -> None:
         self.oparl.finish(reason)
+        if self.probe_misses and self.notes:
+            # Why the CMS's own feeds were not used, next to what was (health.json).
+            self._note("probes", "not used: " + "; ".join(self.probe_misses))
         found = (self.emitted or self.unchanged_keys or self.entry_not_modified
                  or self.empty_feed or self.oparl.complete)
         if not found and not self.fatal_errors:
@@ -177,8 +212,8 @@ class AutoSpider(SourceSpider):
                 return
             self.empty_feed = not records
             self._note("entry", f"{KIND_NAMES[kind]} {response.url} (the source URL itself), "
-                                f"{_items(len(records))}")
-            yield from self._emit(records)
+                                f"{_items(len(records))}{self._teasers_note()}")
+            yield from self._emit_feed(records)
             return
         if kind == "sitemap":
             state = _SitemapState(page=response, hop=1, queue=[])  # type: ignore[arg-type]
@@ -206,20 +241,33 @@ class AutoSpider(SourceSpider):
                 return None
         elif kind in ("rss", "atom"):
             body, headers = feed_input(response)
-            parsed = feedparser.parse(body, response_headers=headers)
+            parsed, degraded = read_feed(body, headers, response.url)
+            self.page_errors.extend(degraded)
             if not parsed.entries and not parsed.get("version"):
                 return None
             entries = parsed.entries
         else:
             return None
-        return [record for entry in entries
-                for record in records_from_entry(entry, self.source, response.url)]
+        records = []
+        for entry in entries:
+            found = records_from_entry(entry, self.source, response.url)
+            if found and self.source.follow_teasers and is_teaser(entry):
+                self.teaser_keys.add(found[0].key)
+            records += found
+        return records
 
     # -- step 2: feeds and calendars of the page
 
     def _discover(self, response: TextResponse, hop: int) -> Iterator[Any]:
         title = " ".join(response.css("title::text").get(default="").split())
         plan = choose_feeds(find_feeds(response.text, response.url), response.url, title)
+        # Ask the CMS first: its feeds at their known addresses (spiders.probes).
+        topic = page_topic(response.url, title)
+        probes = [probe for probe in cms_probes(response.text, response.url, topic)
+                  if not (topic == "news" and probe.family == "calendar")
+                  and not (topic == "events" and probe.family == "feed")]
+        if probes:
+            plan = with_probes(plan, probes)
         if plan:
             yield from self._next_feed(_FeedAttempt(page=response, hop=hop, families=plan))
             return
@@ -248,20 +296,27 @@ class AutoSpider(SourceSpider):
         kind = sniff(response.body, _content_type(response))
         records = self._feed_records(response, kind) if kind in _FEED_KINDS else None
         if records:
-            found = FeedLink(feed.url, kind or feed.kind, feed.title, feed.advertised, feed.score)
+            found = replace(feed, kind=kind or feed.kind)
             attempt.used.append(feed.url)
             prefix = _prefix(attempt.hop, attempt.page.url)
             self._note(f"feed {feed.url}",
-                       f"{prefix}{found.describe()}, {_items(len(records))}")
-            yield from self._emit(records)
+                       f"{prefix}{found.describe()}, {_items(len(records))}"
+                       f"{self._teasers_note()}")
+            yield from self._emit_feed(records)
             attempt.family += 1
             attempt.index = 0
         else:
             self.tried.append(f"{feed.url}: {'no items' if records is not None else 'no feed'}")
+            if isinstance(feed, ProbeLink):
+                self.probe_misses.append(
+                    f"{feed.describe()}: {'no items' if records is not None else 'no feed'}")
         yield from self._next_feed(attempt)
 
     def on_feed_error(self, failure: Failure) -> Iterator[Any]:
         self.tried.append(describe_failure(failure))
+        feed = failure.request.cb_kwargs["feed"]
+        if isinstance(feed, ProbeLink):
+            self.probe_misses.append(f"{feed.describe()}: {describe_failure(failure)}")
         yield from self._next_feed(failure.request.cb_kwargs["attempt"])
 
     # -- steps 3 to 6
@@ -272,9 +327,29 @@ class AutoSpider(SourceSpider):
         url = response.url
         structured = structured_page(response.text, url, self.source)
         blocks = find_list_blocks(response.text, url)
-        shown = len(blocks.blocks) if blocks else 0
         here = canonical_url(url)
+        article = is_article_page(response.text)
+        if blocks is not None and len(blocks.blocks) < _MIN_LIST_ON_ARTICLE and (
+                article or has_headline(response.text)) and beside_article(
+                response.text, sum(len(b.title) + len(b.summary or "") for b in blocks.blocks)):
+            # An article with a few "related" or "latest" teasers: the article is the page.
+            self.tried.append(f"{url}: {blocks.describe()} beside the page's own article, "
+                              "not used")
+            blocks, article = None, True
+        own = [r for r in structured.records if r.key.startswith(here) and r.kind == "news"]
+        if article and own and not blocks:
+            # The page's own schema.org Article: its "related" links are not its items.
+            self._note(f"page {url}", f"{_prefix(hop, url)}schema.org data of the page "
+                                      f"{url} ({_count(structured.records)})")
+            yield from self._emit(_visible_headline(structured.records, own[0],
+                                                    response.text))
+            return
         events = [r for r in structured.records if r.kind == "event"]
+        if article and not blocks and not events:
+            # Its schema.org links (breadcrumbs, related articles) are not its items either.
+            yield from self._single_page(response, hop)
+            return
+        shown = len(blocks.blocks) if blocks else 0
         elsewhere = [r for r in structured.records if not r.key.startswith(here)]
         linked = len(structured.stubs)
         if (events and len(events) + linked >= shown) or (
@@ -432,29 +507,44 @@ class AutoSpider(SourceSpider):
 
     def _home_sections(self, page: TextResponse) -> Iterator[Any]:
         sections = section_links(page.text, page.url)
+        # The home page's own news: a dated list, else its undated headline links.
+        own = own_news(find_list_blocks(page.text, page.url), home_news(page.text, page.url))
         if not sections:
-            blocks = find_list_blocks(page.text, page.url)
-            if blocks is not None:
-                yield from self._start_list(page, blocks, 0)
+            if own is not None:
+                yield from self._start_list(page, own, 0, home=True)
             else:
                 self.tried.append("no news or events section linked from the home page")
             return
+        state = _HomeState(page=page, own=own)
         for link, _topic in sections:
             if link in self.followed:
                 continue
             self.followed.add(link)
-            yield scrapy.Request(link, callback=self.parse_section, errback=self.on_page_error)
+            state.pending += 1
+            yield scrapy.Request(link, callback=self.parse_section,
+                                 errback=self.on_section_error, cb_kwargs={"state": state})
 
-    def parse_section(self, response: Response) -> Iterator[Any]:
+    def parse_section(self, response: Response, state: _HomeState | None = None) -> Iterator[Any]:
         response = repaired(response)
         if isinstance(response, TextResponse):
             yield from self._discover(response, hop=1)
 
+    def on_section_error(self, failure: Failure) -> Iterator[Any]:
+        """A section of the home page failed; when all did, read the home page's own list."""
+        self.on_page_error(failure)
+        state: _HomeState = failure.request.cb_kwargs["state"]
+        state.failed += 1
+        if state.failed == state.pending and state.own is not None:
+            self.tried.append("every news or events section of the home page failed")
+            yield from self._start_list(state.page, state.own, 0, home=True)
+
     # -- step 5: repeated blocks, detail pages, further list pages
 
-    def _start_list(self, response: TextResponse, blocks: BlockList, hop: int) -> Iterator[Any]:
+    def _start_list(self, response: TextResponse, blocks: BlockList, hop: int,
+                    home: bool = False) -> Iterator[Any]:
         heading = " ".join(" ".join(response.css("h1 ::text").getall()).split())
-        topic = page_topic(response.url, heading)
+        # A home page's headings name the whole site's topics, not its list's.
+        topic = None if home else page_topic(response.url, heading)
         event_list = self.source.item_kind == "event" or (
             self.source.item_kind is None and topic == "events")
         source = self.source
@@ -533,14 +623,33 @@ class AutoSpider(SourceSpider):
     def _single_page(self, response: TextResponse, hop: int) -> Iterator[Any]:
         records = records_from_html_page(response.text, response.url, self.source)
         main = records[0] if records else None
-        if main is None or not (main.date_published or main.event) or len(
-                main.content_text or "") < 80:
+        text = len(main.content_text or "") if main else 0
+        # A dated page with some text, or an undated one with an article's worth of it (a
+        # club's one news post, a wiki page): that page is the source's item.
+        # An undated page must name itself with a headline: a list page whose list was not
+        # recognised is no article ("Gemeinde Altdorf").
+        if main is None or text < 80 or (
+                not (main.date_published or main.event) and (
+                    text < _MIN_UNDATED_ARTICLE or not (is_article_page(response.text)
+                                                        or has_headline(response.text)))):
             self.tried.append(f"{response.url}: no feed, no schema.org data, no list with dates,"
                               " not an article")
             return
+        undated = "" if main.date_published or main.event else ", no date (first seen)"
         self._note(f"page {response.url}",
-                   f"{_prefix(hop, response.url)}a single article page {response.url}")
+                   f"{_prefix(hop, response.url)}a single article page {response.url}{undated}")
         yield from self._emit(records)
+
+
+def _visible_headline(records: list[Record], own: Record, html: str) -> list[Record]:
+    """The page's schema.org Article with the headline the page shows, where the two differ
+    (a CMS that keeps another article's data in its JSON-LD): readers see the page's."""
+    headline = page_headline(html) if has_headline(html) else None
+    if not headline or " ".join(headline.split()).casefold() == own.title.casefold():
+        return records
+    note = f"the page's schema.org headline is {own.title!r}; the page shows {headline!r}"
+    fixed = own.model_copy(update={"title": headline, "notes": [*(own.notes or []), note]})
+    return [fixed if record is own else record for record in records]
 
 
 def _entry(block: Block, event_list: bool, today: date) -> ListEntry:

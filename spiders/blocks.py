@@ -323,6 +323,7 @@ class _Page:
         self.has_h1: set[HtmlElement] = set()
         self.has_pagination: set[HtmlElement] = set()
         self.heading = ""
+        self.own_url = url
         self._mark_chrome()
 
     @classmethod
@@ -330,6 +331,7 @@ class _Page:
         root = parse_html(html)
         if root is None:
             return None
+        own_url = url
         base = root.find(".//base[@href]")
         if base is not None:
             url = urljoin(url, base.get("href"))
@@ -338,7 +340,9 @@ class _Page:
         for tag in _INVISIBLE_TAGS:
             for element in root.iter(tag):
                 _drop(element)
-        return cls(root, url)
+        page = cls(root, url)
+        page.own_url = own_url
+        return page
 
     # -- regions
 
@@ -464,7 +468,8 @@ class _Page:
             grand = parent.getparent() if parent is not None else None
             key = (str(item.element.tag), _signature(parent), _signature(grand))
             by_signature.setdefault(key, []).append(item)
-        topic = page_topic(self.url, self.heading)
+        # The page's own address says its topic, not its <base href> ("/aktuelles.html").
+        topic = page_topic(self.own_url, self.heading)
         groups = []
         for key, members in by_signature.items():
             group = self._group(key, members, topic)
@@ -548,8 +553,10 @@ class _Page:
                        and len(b.title.split()) >= 2) / n
         coherent = _share_path([b.link for b in blocks if b.link])
         # Undated lists only on pages that call themselves news or events, and only when
-        # they look like teasers (heading + text), never a set of links.
-        if dated < 0.5 and not (topic and n >= 3 and heading_share >= 0.8 and teasers >= 0.5):
+        # they look like teasers (a heading, or on old pages a headline link, and text),
+        # never a set of links.
+        if dated < 0.5 and not (topic and n >= 3 and (heading_share >= 0.8 or sensible >= 0.8)
+                                and teasers >= 0.5):
             return None
         if n == 1:
             block = blocks[0]
@@ -708,7 +715,11 @@ class _Page:
                 classed = text
             if candidate.tag == "p" and (longest is None or len(text) > len(longest)):
                 longest = text
-        return classed or longest
+        if classed or longest:
+            return classed or longest
+        # Old markup: "<b><a>Titel</a></b><br>Text" in a <font>: the text beside the title.
+        rest = _text(element).replace(title, "", 1).strip(" -–:|")
+        return rest if len(rest) >= 30 and not find_date(rest[:40]) else None
 
     def _location(self, element: HtmlElement) -> str | None:
         for candidate in element.iter():

@@ -20,9 +20,14 @@ from regiofeed.models.normalise.text import clean_text, html_to_text, sanitize_h
 from regiofeed.models.normalise.urls import canonical_url
 from regiofeed.models.records import EventInfo, Location, Record
 from regiofeed.models.sources import Source
+from regiofeed.spiders.boilerplate import strip_html, strip_text
 
 # The hybrid-place patterns of the labelled facts, shared so that all kinds read places alike.
 from regiofeed.spiders.facts import _ADDRESS_RE, _ONLINE_PART_RE, extract_event_facts
+
+# The hybrid-place patterns of the labelled facts, shared so that all kinds read places alike.
+from regiofeed.spiders.images import entry_image
+from regiofeed.spiders.titles import date_note, split_title_date
 
 
 def _struct_to_berlin(value: time.struct_time | None) -> datetime | None:
@@ -145,6 +150,13 @@ def record_from_entry(entry: Any, source: Source, feed_url: str) -> Record | Non
     content_text = html_to_text(html) if html else None
     summary = html_to_text(summary_html) if summary_html and summary_html != html else None
     title = clean_text(html_to_text(entry.get("title", "")) or "")
+    title, stamped = split_title_date(title)
+    image = entry_image(entry, html, link or feed_url)
+    if html:
+        html = strip_html(html)
+        content_html = sanitize_html(html, link or feed_url) if html else None
+        content_text = strip_text(html_to_text(html), title) if html else None
+        summary = strip_text(summary, title) if summary else None
     if not title:
         if not content_text:
             return None
@@ -152,6 +164,13 @@ def record_from_entry(entry: Any, source: Source, feed_url: str) -> Record | Non
     published = _struct_to_berlin(entry.get("published_parsed")) or _struct_to_berlin(
         entry.get("updated_parsed")
     )
+    notes: list[str] = []
+    if stamped is not None and published is None:
+        published = stamped
+    elif stamped is not None and published is not None:
+        note = date_note(stamped, published)
+        if note:
+            notes.append(note)
     modified = _struct_to_berlin(entry.get("updated_parsed"))
     key = entry.get("id") or entry.get("guid") or link
     if not key:
@@ -170,8 +189,11 @@ def record_from_entry(entry: Any, source: Source, feed_url: str) -> Record | Non
         date_modified=modified if modified and modified != published else None,
         tags=[t for t in tags if t],
         author=clean_text(entry.get("author", "")) or None,
+        image=image[0] if image else None,
+        image_alt=image[1] if image else None,
         kind="event" if event is not None else "news",
         event=event,
+        notes=notes or None,
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import feedparser
 import scrapy
 from scrapy.http import Response
 
@@ -21,17 +20,24 @@ from regiofeed.spiders.base import SourceSpider
 from regiofeed.spiders.encoding import decode_body
 from regiofeed.spiders.extract import records_from_entry
 from regiofeed.spiders.jsonfeed import NotAJsonFeed, parse_json_feed
+from regiofeed.spiders.teasers import TeaserFollower
 
 
 class NotAFeed(ValueError):
     """The body is no feed we can read; the message says what it is instead."""
 
 
-def records_from_feed(response: Response, source: Source) -> list[Record]:
+def records_from_feed(response: Response, source: Source,
+                      problems: list[str] | None = None,
+                      teasers: set[str] | None = None) -> list[Record]:
     """Return the records of a fetched feed (RSS, Atom, or JSON Feed for kind "jsonfeed").
 
     Raises NotAFeed for a body that is no readable feed. A feed without entries gives [].
+    Why a feed that was read is degraded (spiders.degraded) is added to `problems`, the
+    keys of records that are only teasers (spiders.teasers) to `teasers`.
     """
+    from regiofeed.spiders.degraded import read_feed
+
     if source.kind == "jsonfeed":
         try:
             body = decode_body(response.body, _content_type(response)).text.encode()
@@ -40,13 +46,25 @@ def records_from_feed(response: Response, source: Source) -> list[Record]:
             raise NotAFeed(f"not a readable JSON Feed at {response.url}: {exc}") from None
         return _records(entries, source, response.url)
     body, headers = feed_input(response)
-    parsed = feedparser.parse(body, response_headers=headers)
+    parsed, degraded = read_feed(body, headers, response.url)
+    if problems is not None:
+        problems.extend(degraded)
     if not parsed.entries:
         if parsed.get("bozo"):
             reason = parsed.get("bozo_exception") or "unreadable"
             raise NotAFeed(f"not a readable feed at {response.url}: {reason}")
         if not parsed.get("version"):
             raise NotAFeed(f"not a feed at {response.url}")
+    if teasers is not None and source.follow_teasers:
+        from regiofeed.spiders.teasers import is_teaser
+
+        records = []
+        for entry in parsed.entries:
+            found = records_from_entry(entry, source, response.url)
+            if found and is_teaser(entry):
+                teasers.add(found[0].key)
+            records += found
+        return records
     return _records(parsed.entries, source, response.url)
 
 
@@ -55,8 +73,15 @@ def _records(entries: list[Any], source: Source, feed_url: str) -> list[Record]:
             for record in records_from_entry(entry, source, feed_url)]
 
 
-class FeedSpider(SourceSpider):
-    """Read one feed; every entry becomes a record (two for news announcing an event)."""
+class FeedSpider(TeaserFollower, SourceSpider):
+    """Read one feed; every entry becomes a record (two for news announcing an event); an
+    entry that is only a teaser gets its article read (spiders.teasers)."""
+
+    def __init__(self, source: Source, **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
+        self.teaser_keys: set[str] = set()
+        self.followed: set[str] = set()
+        self.articles = 0
 
     async def start(self) -> AsyncIterator[Any]:
         yield scrapy.Request(self.source.url, callback=self.parse, errback=self.on_entry_error)
@@ -65,11 +90,12 @@ class FeedSpider(SourceSpider):
         if self.not_modified(response):
             return
         try:
-            records = records_from_feed(response, self.source)
+            records = records_from_feed(response, self.source, self.page_errors,
+                                        self.teaser_keys)
         except NotAFeed as exc:
             self.fail(str(exc))
             return
-        yield from records
+        yield from self._emit_feed(records)
 
 
 def _content_type(response: Response) -> str:

@@ -23,6 +23,7 @@ from regiofeed.spiders.extract import (
     year_of,
 )
 from regiofeed.spiders.jsonld import records_from_structured
+from regiofeed.spiders.regions import page_date, page_headline
 from regiofeed.spiders.selectors import select_text
 
 
@@ -48,6 +49,11 @@ def record_from_page(
     published = parse_date(entry.date_text or detail.get("date") or "")
     if published is None and detail.get("meta_date"):
         published = parse_date(detail["meta_date"] or "")
+    if published is None and detail_html is not None and source.item_kind != "event":
+        # A list without dates: the detail page's "Artikel vom …", else what htmldate finds.
+        match = _DATE_LABEL_RE.search(content_text or "")
+        published = (parse_date(match["date"]) if match else None) or page_date(
+            detail_html, detail_url or list_url)
     title = clean_text(entry.title)
     default_year = year_of(published)
     event = event_from_text(
@@ -116,7 +122,8 @@ _MODIFIED_CSS = "meta[property='article:modified_time']::attr(content)"
 # "Veröffentlicht am 7. August 2024", "Stand: 07.08.2024": the publication date in words.
 # ("Datum:" is left to the event facts: on event pages it is the event's date.)
 _DATE_LABEL_RE = re.compile(
-    r"^(?:veröffentlicht(?:\s+am)?|erstellt(?:\s+am)?|stand)\s*:?\s*(?P<date>.{6,40})$",
+    r"^(?:veröffentlicht(?:\s+am)?|erstellt(?:\s+am)?|stand|(?:artikel|beitrag|meldung)\s+vom)"
+    r"\s*:?\s*(?P<date>.{6,40})$",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -129,7 +136,8 @@ def record_from_html_page(html: str, url: str, source: Source) -> Record | None:
     the main text as `main_content` finds it; an event from labelled facts.
     """
     page = Selector(text=html)
-    title = next((t for t in (select_text(page, css) for css in _TITLE_CSS) if t), None)
+    title = page_headline(html) or next(
+        (t for t in (select_text(page, css) for css in _TITLE_CSS) if t), None)
     if not title:
         return None
     content_html, content_text = main_content(html, url)
@@ -138,6 +146,8 @@ def record_from_html_page(html: str, url: str, source: Source) -> Record | None:
     if published is None and content_text:
         match = _DATE_LABEL_RE.search(content_text)
         published = parse_date(match["date"]) if match else None
+    if published is None:
+        published = page_date(html, url)
     modified = parse_date(page.css(_MODIFIED_CSS).get() or "")
     image = safe_url(page.css("meta[property='og:image']::attr(content)").get(), url)
     event = event_from_text(content_text, default_year=year_of(published))

@@ -77,6 +77,19 @@ def unreachable_url() -> str:
     return f"http://127.0.0.1:{port}/"
 
 
+@pytest.fixture
+def offline_world(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Crawls reach 127.0.0.1 only: every other host goes to a proxy address where nothing
+    listens (real pages link to their original sites; nothing may leave the machine)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+
+
 @pytest.fixture(scope="session")
 def demo_sites() -> Iterator[dict[str, str]]:
     """Serve the bundled demo websites, each on its own origin; yield {name: base URL}."""

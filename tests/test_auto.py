@@ -237,6 +237,10 @@ def test_home_page_without_feed_or_sitemap_goes_to_its_news_section(
         "16. Regionalkonferenz für Smart Cities in Bad Belzig",
         "Bad Belzig 2030 - Meine Stadt der Zukunft",
     }
+    # The TYPO3 site was asked for its tx_news RSS view first (spiders.probes): not there.
     assert result.discovered == (
         f"section {home}/aktuelles/: list of 2 blocks div.news-list-view > div.article "
-        "with title div.header h3 a, date time[datetime]; 2 pages")
+        "with title div.header h3 a, date time[datetime]; 2 pages; not used: "
+        f"RSS feed {home}/?type=9818 (CMS probe: TYPO3, tx_news RSS view, type=9818): no feed; "
+        f"RSS feed {home}/aktuelles/?type=9818 (CMS probe: TYPO3, tx_news RSS view, "
+        "type=9818): no feed")
