@@ -15,10 +15,13 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from regiofeed.flows import progress
 from regiofeed.flows.notify import changes, notify
+from regiofeed.flows.push_sva import push_sva
 from regiofeed.models.berlin import BERLIN
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.pushed import push_health
@@ -114,8 +117,6 @@ def _log_crawl(logger: Any, result: CrawlResult) -> None:
 
 
 def _uses_dask() -> bool:
-    from prefect.context import FlowRunContext
-
     context = FlowRunContext.get()
     runner = getattr(context, "task_runner", None)
     return type(runner).__name__ == "DaskTaskRunner"
@@ -149,7 +150,6 @@ def _crawl_results(due: list[Source], settings: CrawlSettings,
     if not _uses_dask():
         yield from crawl_many(due, settings, validators, deadline=deadline, stop=stop)
         return
-    from prefect.futures import as_completed
 
     size = int(os.environ.get("REGIOFEED_CRAWL_BATCH", "50"))
     batches = _batches(due, validators, size)
@@ -235,8 +235,6 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[lis
 def push_sva_task(config: SourcesConfig, db_url: str, out_dir: str) -> bool:
     """Push new, changed and gone items to the Smart Village App; a failure is logged, and the
     next run goes on from what was sent."""
-    from regiofeed.flows.push_sva import push_sva
-
     report = push_sva(config.push.sva, db_url, out_dir=out_dir)  # type: ignore[arg-type]
     logger = get_run_logger()
     logger.info("sva: %d created, %d updated, %d removed, %d unchanged", report.created,

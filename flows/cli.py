@@ -66,6 +66,7 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
     way are abandoned (their results were not stored; the published tree is untouched or
     complete, as every file is swapped in atomically).
     """
+    # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
     from regiofeed.flows.interrupt import Terminated, interruptible
     from regiofeed.flows.prefect_server import ApiUnreachable, prefect_api
 
@@ -73,8 +74,10 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
         with prefect_api() as api:
             # While a temporary Prefect server boots: open (and migrate) the store, import.
             _open_store(db_url)
+            # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
             from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+            # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
             from regiofeed.flows.aggregate import aggregate
             from regiofeed.flows.progress import terminal_progress
 
@@ -120,6 +123,7 @@ def _exit_now(code: int) -> NoReturn:
 def _check_options(config: SourcesConfig, db_url: str, out_dir: str,
                    only: tuple[str, ...]) -> None:
     """What an operator can get wrong, checked before anything starts (exit 2)."""
+    # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
     from regiofeed.flows.preflight import OptionError, check_db_url, check_out_dir
 
     unknown = sorted(set(only) - {s.id for s in config.sources})
@@ -134,6 +138,7 @@ def _check_options(config: SourcesConfig, db_url: str, out_dir: str,
 
 def _open_store(db_url: str) -> None:
     """Open and migrate the store once: one that cannot be opened is a usage error (exit 2)."""
+    # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
     from regiofeed.flows.preflight import OptionError, check_db_url, open_store_or_fail
 
     try:
@@ -154,6 +159,7 @@ def _console_errors_only(silent: bool) -> Iterator[None]:
     if not silent:
         yield
         return
+    # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
     from prefect.logging.handlers import PrefectConsoleHandler
 
     loggers = [logging.getLogger(), *(logging.getLogger(name)
@@ -199,6 +205,7 @@ def run(sources_file: str, db_url: str, out_dir: str, force: bool, only: tuple[s
 @silent_option
 def demo(db_url: str, out_dir: str, first_port: int, silent: bool) -> None:
     """Serve the bundled demo websites on 127.0.0.1 and run the pipeline against them."""
+    # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
     from regiofeed.flows.demo.server import render_demo_sources, serve_demo_sites
 
     with serve_demo_sites(first_port=first_port) as bases, tempfile.TemporaryDirectory() as tmp:
@@ -219,6 +226,7 @@ def demo(db_url: str, out_dir: str, first_port: int, silent: bool) -> None:
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
 def serve(out_dir: str, host: str, port: int) -> None:
     """Serve the published tree over HTTP, read-only."""
+    # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
     from regiofeed.flows.serve import serve_tree
 
     serve_tree(Path(out_dir), host=host, port=port)
@@ -232,8 +240,10 @@ def serve(out_dir: str, host: str, port: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the health report as JSON.")
 def health(sources_file: str, db_url: str, as_json: bool) -> None:
     """Print each source's health: status, last success, items, and why it looks broken."""
+    # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
     import json
 
+    # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
     from regiofeed.models.health import BROKEN
     from regiofeed.models.store import Store
 
@@ -265,6 +275,7 @@ def health(sources_file: str, db_url: str, as_json: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 def export_command(db_url: str, file: str) -> None:
     """Write the whole store (sources, records, revisions, items, decisions) as JSON Lines."""
+    # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
     from regiofeed.models.exchange import export_store
     from regiofeed.models.store import Store
 
@@ -280,6 +291,7 @@ def export_command(db_url: str, file: str) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 def import_command(db_url: str, file: str) -> None:
     """Load a JSON Lines export into an empty store (of the same schema version)."""
+    # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
     from regiofeed.models.exchange import ImportError_, import_store
     from regiofeed.models.store import Store
 

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from regiofeed.flows.push_sva import push_sva
 from regiofeed.models.sources import SourcesError, load_sources
 from regiofeed.models.store import DEFAULT_DB
 
@@ -30,8 +31,6 @@ def push_sva_command(sources_file: str, db_url: str, out_dir: str | None) -> Non
     Credentials: REGIOFEED_SVA_CLIENT_ID and REGIOFEED_SVA_CLIENT_SECRET in the environment.
     Exit code 1 when the push failed, 2 when it is not configured.
     """
-    from regiofeed.flows.push_sva import push_sva
-
     try:
         config = load_sources(sources_file)
     except SourcesError as exc:

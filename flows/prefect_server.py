@@ -150,6 +150,7 @@ def prefect_api() -> Iterator[PrefectAPI]:
     server = TemporaryServer()
     server.launch()
     try:
+        # Prefect only now: its settings read the temporary server's address at import.
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
         standing = PREFECT_API_URL.value()
@@ -172,6 +173,7 @@ def _drain(server: TemporaryServer) -> None:
     Stopped first, the workers would retry a gone server for more than a minute at exit (as
     prefect_test_harness does, drained before the stop).
     """
+    # Prefect only now: its settings read the temporary server's address at import.
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 

@@ -39,6 +39,7 @@ use sqlite:///FILE or postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE
 def open_store_or_fail(url: str) -> None:
     """Open (and migrate) the store once, so a store that cannot be reached fails before any
     crawl, with the driver's first line instead of a traceback."""
+    # The store (SQLAlchemy, migrations) only once the cheap checks passed.
     from regiofeed.models.store import Store
 
     try:

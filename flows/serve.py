@@ -192,6 +192,7 @@ def create_app(out_dir: Path) -> Starlette:
 
 def serve_tree(out_dir: Path, host: str = "127.0.0.1", port: int = 8080, **options: Any) -> None:
     """Serve ``out_dir`` until interrupted; ``options`` go to ``uvicorn.run``."""
+    # uvicorn only when serving.
     import uvicorn
 
     if not out_dir.is_dir():

@@ -36,6 +36,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from regiofeed.models.normalise.dates import parse_when
 from regiofeed.models.normalise.urls import canonical_url
 from regiofeed.models.records import Record
 from regiofeed.models.sources import Source
@@ -66,13 +67,16 @@ from regiofeed.spiders.encoding import repaired
 from regiofeed.spiders.extract import EVENT_KEY_SUFFIX, ListEntry, records_from_entry
 from regiofeed.spiders.feed import feed_input
 from regiofeed.spiders.homelists import home_news, own_news
+from regiofeed.spiders.ical import records_from_ical
 from regiofeed.spiders.jsonfeed import NotAJsonFeed, parse_json_feed
+from regiofeed.spiders.jsonld import records_from_structured, structured_page
 from regiofeed.spiders.middlewares import CONDITIONAL
 from regiofeed.spiders.oparl import OparlWalk, sniff_oparl
 from regiofeed.spiders.pages import records_from_html_page, records_from_page
 from regiofeed.spiders.probes import ProbeLink, cms_probes, with_probes
 from regiofeed.spiders.regions import beside_article, has_headline, is_article_page, page_headline
 from regiofeed.spiders.selectors import detail_facts
+from regiofeed.spiders.sitemap import parse_sitemap
 from regiofeed.spiders.teasers import TeaserFollower, is_teaser
 
 # Feeds of one family tried before giving up on it.
@@ -228,8 +232,6 @@ class AutoSpider(TeaserFollower, SourceSpider):
     def _feed_records(self, response: Response, kind: str | None) -> list[Record] | None:
         """Read a feed or calendar response; None when it is none."""
         if kind == "ical":
-            from regiofeed.spiders.ical import records_from_ical
-
             try:
                 return records_from_ical(response.body, self.source, response.url)
             except ValueError:
@@ -322,8 +324,6 @@ class AutoSpider(TeaserFollower, SourceSpider):
     # -- steps 3 to 6
 
     def _without_feeds(self, response: TextResponse, hop: int) -> Iterator[Any]:
-        from regiofeed.spiders.jsonld import structured_page
-
         url = response.url
         structured = structured_page(response.text, url, self.source)
         blocks = find_list_blocks(response.text, url)
@@ -398,8 +398,6 @@ class AutoSpider(TeaserFollower, SourceSpider):
                                      meta={CONDITIONAL: False})
 
     def parse_structured_list(self, response: Response, hop: int, pages: int) -> Iterator[Any]:
-        from regiofeed.spiders.jsonld import structured_page
-
         response = repaired(response)
         if not isinstance(response, TextResponse):
             return
@@ -408,8 +406,6 @@ class AutoSpider(TeaserFollower, SourceSpider):
             yield from self._use_structured(response, structured, hop, pages)
 
     def parse_structured_detail(self, response: Response, stub: Record | None) -> Iterator[Any]:
-        from regiofeed.spiders.jsonld import records_from_structured
-
         if self.detail_not_modified(response):
             return
         response = repaired(response)
@@ -463,8 +459,6 @@ class AutoSpider(TeaserFollower, SourceSpider):
         yield from self._read_sitemap(response, state)
 
     def _read_sitemap(self, response: Response, state: _SitemapState) -> Iterator[Any]:
-        from regiofeed.spiders.sitemap import parse_sitemap
-
         if not state.read:
             state.read.append(response.url)
         try:
@@ -681,8 +675,6 @@ def complete_year(text: str | None, today: date, *, future: bool) -> str | None:
     >>> complete_year("1. Februar", date(2024, 8, 1), future=True)
     '1. Februar 2025'
     """
-    from regiofeed.models.normalise.dates import parse_when
-
     if not text or parse_when(text) is not None:
         return text
     for pattern, joiner in ((_YEARLESS_NUMERIC_RE, ""), (_YEARLESS_NAMED_RE, " ")):

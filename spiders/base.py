@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -13,6 +14,7 @@ from twisted.python.failure import Failure
 from regiofeed.models.normalise.urls import canonical_url
 from regiofeed.models.sources import Source
 from regiofeed.spiders.extract import EVENT_KEY_SUFFIX
+from regiofeed.spiders.offhost import rule_for
 
 
 class SourceSpider(scrapy.Spider):
@@ -43,8 +45,6 @@ class SourceSpider(scrapy.Spider):
 
     def may_follow(self, url: str) -> bool:
         """May this source fetch `url`: its own host, or one it names (spiders/offhost.py)."""
-        from regiofeed.spiders.offhost import rule_for
-
         rule = rule_for(self)
         return rule is None or rule.may_fetch(url)
 
@@ -66,8 +66,6 @@ class SourceSpider(scrapy.Spider):
         A list entry may link to `mailto:`, `tel:` or `javascript:`; that entry is skipped,
         never the rest of the page.
         """
-        from urllib.parse import urlsplit
-
         try:
             absolute = response.urljoin(href.strip())
             parts = urlsplit(absolute)

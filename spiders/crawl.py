@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.spiders.engine import shared_engine
 
 
 def crawl(
@@ -38,8 +39,6 @@ def crawl_many(
     Runs on the engine of this process (spiders/engine.py), whose crawler processes stay up
     for later calls. `deadline` (time.monotonic()) and `stop` cut the batch short.
     """
-    from regiofeed.spiders.engine import shared_engine
-
     known = list(validators) if validators is not None else [None] * len(sources)
     jobs = [(source, settings, v) for source, v in zip(sources, known, strict=True)]
     return shared_engine(settings).crawl_many(jobs, deadline=deadline, stop=stop)

@@ -17,10 +17,11 @@ from scrapy.http import Response
 from regiofeed.models.records import Record
 from regiofeed.models.sources import Source
 from regiofeed.spiders.base import SourceSpider
+from regiofeed.spiders.degraded import read_feed
 from regiofeed.spiders.encoding import decode_body
 from regiofeed.spiders.extract import records_from_entry
 from regiofeed.spiders.jsonfeed import NotAJsonFeed, parse_json_feed
-from regiofeed.spiders.teasers import TeaserFollower
+from regiofeed.spiders.teasers import TeaserFollower, is_teaser
 
 
 class NotAFeed(ValueError):
@@ -36,8 +37,6 @@ def records_from_feed(response: Response, source: Source,
     Why a feed that was read is degraded (spiders.degraded) is added to `problems`, the
     keys of records that are only teasers (spiders.teasers) to `teasers`.
     """
-    from regiofeed.spiders.degraded import read_feed
-
     if source.kind == "jsonfeed":
         try:
             body = decode_body(response.body, _content_type(response)).text.encode()
@@ -56,8 +55,6 @@ def records_from_feed(response: Response, source: Source,
         if not parsed.get("version"):
             raise NotAFeed(f"not a feed at {response.url}")
     if teasers is not None and source.follow_teasers:
-        from regiofeed.spiders.teasers import is_teaser
-
         records = []
         for entry in parsed.entries:
             found = records_from_entry(entry, source, response.url)

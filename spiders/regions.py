@@ -7,6 +7,7 @@ import json
 import re
 from datetime import date
 
+from htmldate import find_date
 from lxml.html import HtmlElement
 
 from regiofeed.spiders.blocks import parse_html
@@ -157,8 +158,6 @@ def _has_article_type(text: str) -> bool:
 def page_date(html: str, url: str) -> date | None:
     """The day the page was published as htmldate finds it in its markup and text; None when
     it finds none. Without its extensive search: a year in a copyright line is no date."""
-    from htmldate import find_date
-
     try:
         found = find_date(html, url=url, original_date=True, extensive_search=False)
     except (ValueError, TypeError):

@@ -14,6 +14,7 @@ from twisted.python.failure import Failure
 from regiofeed.models.records import Record
 from regiofeed.spiders.base import describe_failure
 from regiofeed.spiders.encoding import repaired
+from regiofeed.spiders.extract import main_content
 
 # Text cut off with "…", "[…]", "[mehr]" or "Weiterlesen" is a teaser; full content of
 # more than twice this length is none.
@@ -95,8 +96,6 @@ class TeaserFollower:
                                  errback=self.on_teaser_error, cb_kwargs={"record": record})
 
     def parse_teaser_article(self, response: Response, record: Record) -> Iterator[Any]:
-        from regiofeed.spiders.extract import main_content
-
         if response.status == 304:
             self.unchanged_keys.add(record.key)
             return

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from regiofeed.models.records import Record
 from regiofeed.models.sources import CrawlSettings, Source
 
 HEARTBEAT_S = 1.0
@@ -36,8 +37,6 @@ class _Collector:
         self.over_bytes: Any = None  # set by the job: called when the byte budget is spent
 
     def item_scraped(self, item: Any) -> None:
-        from regiofeed.models.records import Record
-
         if isinstance(item, Record):
             # The same thing listed twice on a source (e.g. on two list pages) is one record.
             self.records.setdefault(item.key, item)
@@ -59,6 +58,7 @@ class _Collector:
 
 def spider_class(kind: str) -> type:
     """The spider that reads one kind of source."""
+    # Scrapy and Twisted only inside a crawler process, after its reactor is chosen.
     from regiofeed.spiders.auto import AutoSpider
     from regiofeed.spiders.feed import FeedSpider
     from regiofeed.spiders.html import HtmlListSpider
@@ -76,9 +76,11 @@ class _Job:
     """One source's crawl inside this process, with its time and byte budgets."""
 
     def __init__(self, worker: Worker, job: dict[str, Any]) -> None:
+        # Scrapy and Twisted only inside a crawler process, after its reactor is chosen.
         from scrapy import signals
         from scrapy.crawler import Crawler
 
+        # Scrapy and Twisted only inside a crawler process, after its reactor is chosen.
         from regiofeed.spiders.settings import scrapy_settings
 
         self.worker = worker
@@ -101,6 +103,7 @@ class _Job:
         self.collector.over_bytes = self._check_bytes
 
     def start(self) -> None:
+        # Scrapy and Twisted only inside a crawler process, after its reactor is chosen.
         from twisted.internet import reactor
 
         # Total time, not per read: a site trickling one byte a second is cut off here too.
@@ -116,6 +119,7 @@ class _Job:
 
     def _cut(self, reason: str) -> None:
         """Stop this source now: its result goes out at once, the crawler closes behind it."""
+        # Scrapy and Twisted only inside a crawler process, after its reactor is chosen.
         from scrapy.utils.defer import deferred_from_coro
 
         if self.done:
@@ -127,6 +131,7 @@ class _Job:
             deferred_from_coro(self.crawler.stop_async()).addErrback(lambda _failure: None)
 
     def _ended(self, outcome: Any) -> None:
+        # Scrapy and Twisted only inside a crawler process, after its reactor is chosen.
         from twisted.python.failure import Failure
 
         if isinstance(outcome, Failure):
@@ -215,6 +220,7 @@ def _rss_bytes() -> int:
 
 def _read_jobs(worker: Worker) -> None:
     """The stdin thread: each line a job; end of input means the parent is gone."""
+    # Scrapy and Twisted only inside a crawler process, after its reactor is chosen.
     from twisted.internet import reactor
 
     for line in sys.stdin.buffer:
@@ -224,9 +230,11 @@ def _read_jobs(worker: Worker) -> None:
 
 
 def main() -> None:
+    # Scrapy and Twisted only inside a crawler process, after its reactor is chosen.
     from scrapy.utils.reactor import install_reactor
 
     install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+    # Scrapy and Twisted only inside a crawler process, after its reactor is chosen.
     from twisted.internet import reactor, task
 
     # Warnings and errors only, to stderr; the parent keeps the last lines for its messages.
