@@ -41,14 +41,7 @@ from regiofeed.models.normalise.urls import canonical_url
 from regiofeed.models.records import Record
 from regiofeed.models.sources import Source
 from regiofeed.spiders.base import SourceSpider, describe_failure
-from regiofeed.spiders.blocks import (
-    DOCUMENT_SUFFIXES,
-    Block,
-    BlockList,
-    find_list_blocks,
-    find_next_page,
-    page_topic,
-)
+from regiofeed.spiders.blocks import DOCUMENT_SUFFIXES, Block, BlockList, page_topic
 from regiofeed.spiders.degraded import read_feed
 from regiofeed.spiders.discover import (
     KIND_NAMES,
@@ -70,9 +63,11 @@ from regiofeed.spiders.homelists import home_news, own_news
 from regiofeed.spiders.ical import records_from_ical
 from regiofeed.spiders.jsonfeed import NotAJsonFeed, parse_json_feed
 from regiofeed.spiders.jsonld import records_from_structured, structured_page
+from regiofeed.spiders.listpage import find_list_blocks
 from regiofeed.spiders.middlewares import CONDITIONAL
 from regiofeed.spiders.oparl import OparlWalk, sniff_oparl
 from regiofeed.spiders.pages import records_from_html_page, records_from_page
+from regiofeed.spiders.pagination import find_next_page
 from regiofeed.spiders.probes import ProbeLink, cms_probes, with_probes
 from regiofeed.spiders.regions import beside_article, has_headline, is_article_page, page_headline
 from regiofeed.spiders.selectors import detail_facts

@@ -15,7 +15,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from lxml.html import HtmlElement
 
-from regiofeed.spiders.blocks import _HEADINGS, Block, BlockList, _Page, is_pagination_link
+from regiofeed.spiders.blocks import _HEADINGS, Block, BlockList
+from regiofeed.spiders.listpage import ListPage
+from regiofeed.spiders.pagination import is_pagination_link
 
 # Fewer than this many headlines under one pattern are no list.
 _MIN_ITEMS = 3
@@ -89,7 +91,7 @@ def _headline(anchor: HtmlElement) -> tuple[str, bool]:
 
 def home_news(html: str, url: str) -> BlockList | None:
     """Return the undated news of a home page as a BlockList, None when there is none."""
-    page = _Page.parse(html, url)
+    page = ListPage.parse(html, url)
     if page is None:
         return None
     found: dict[str, tuple[str, bool]] = {}

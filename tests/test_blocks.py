@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from regiofeed.spiders.blocks import (
-    current_page_number,
-    find_date,
-    find_list_blocks,
-    find_next_page,
-    strip_date,
-)
+from regiofeed.spiders.blocks import find_date, strip_date
+from regiofeed.spiders.listpage import find_list_blocks
+from regiofeed.spiders.pagination import current_page_number, find_next_page
 
 DEMO = Path(__file__).resolve().parents[1] / "flows" / "demo" / "sites"
 MARKUP = Path(__file__).parent / "sites" / "auto" / "markup"
