@@ -67,7 +67,7 @@ class EventInfo(BaseModel):
 
 
 class Record(BaseModel):
-    """One thing as one source shows it, already normalised (see spiders/normalise.py)."""
+    """One thing as one source shows it, already normalised (see models/normalise/)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -16,7 +16,7 @@ from regiofeed.models.licences import LICENCE_BASE, LICENCES
 from regiofeed.models.presets import PRESETS
 from regiofeed.models.push_config import PushConfig
 
-# The kinds of source the design names; each has its spider (spiders/crawl.py).
+# The kinds of source the design names; each has its spider (spiders/worker.py).
 KNOWN_KINDS = ("auto", "rss", "atom", "jsonfeed", "ical", "jsonld", "html", "sitemap", "oparl")
 FEED_KINDS = ("rss", "atom", "jsonfeed")
 

@@ -33,7 +33,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Names ids that are not IRIs themselves (RFC 4287 4.2.6 wants an IRI): urn:uuid from the id.
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://regiofeed/atom/")
 # XML 1.0 forbids these characters even escaped; a scraped title may still hold one.
-# What a source's configured URL serves, by its kind (spiders/sources.py).
+# What a source's configured URL serves, by its kind (models/sources.py).
 SOURCE_MEDIA_TYPES = {
     "rss": "application/rss+xml",
     "atom": "application/atom+xml",

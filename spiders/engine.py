@@ -76,7 +76,7 @@ class _Process:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.number = number
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "spiders.worker"],
+            [sys.executable, "-m", "regiofeed.spiders.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
         )
         self.started = time.monotonic()

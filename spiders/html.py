@@ -22,7 +22,7 @@ class HtmlListSpider(SourceSpider):
 
     def __init__(self, source: Any, **kwargs: Any) -> None:
         super().__init__(source, **kwargs)
-        assert source.selectors is not None  # validated in spiders.sources
+        assert source.selectors is not None  # validated in models.sources
         self.selectors: Selectors = source.selectors
         self.list_pages = 0
 
