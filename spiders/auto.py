@@ -59,6 +59,7 @@ from spiders.discover import (
     useful_child_sitemap,
 )
 from spiders.encoding import repaired
+from spiders.event_feed import as_event_feed
 from spiders.extract import (
     EVENT_KEY_SUFFIX,
     ListEntry,
@@ -195,6 +196,7 @@ class AutoSpider(SourceSpider):
                 return records_from_ical(response.body, self.source, response.url)
             except ValueError:
                 return None
+        title: str | None = None
         if kind == "jsonfeed":
             try:
                 entries = parse_json_feed(response.body)
@@ -206,10 +208,12 @@ class AutoSpider(SourceSpider):
             if not parsed.entries and not parsed.get("version"):
                 return None
             entries = parsed.entries
+            title = parsed.feed.get("title")
         else:
             return None
+        source = as_event_feed(self.source, title, response.url, entries)
         return [record for entry in entries
-                for record in records_from_entry(entry, self.source, response.url)]
+                for record in records_from_entry(entry, source, response.url)]
 
     # -- step 2: feeds and calendars of the page
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import trafilatura
 
 from spiders.dates import parse_date, parse_when, to_berlin
+from spiders.event_feed import feed_item_event
 
 # The hybrid-place patterns of the labelled facts, shared so that all kinds read places alike.
 from spiders.facts import _ADDRESS_RE, _ONLINE_PART_RE, extract_event_facts
@@ -29,6 +30,10 @@ def _struct_to_berlin(value: time.struct_time | None) -> datetime | None:
     if value is None:
         return None
     return to_berlin(datetime.fromtimestamp(calendar.timegm(value), tz=UTC))
+
+
+def _day_of(value: datetime | date | None) -> date | None:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _year_of(value: datetime | date | None) -> int | None:
@@ -157,6 +162,12 @@ def record_from_entry(entry: Any, source: Source, feed_url: str) -> Record | Non
         key = "sha256:" + hashlib.sha256(f"{title}\n{published}".encode()).hexdigest()
     tags = sorted({clean_text(t.get("term", "")) for t in entry.get("tags", []) if t.get("term")})
     event = event_from_text(content_text or "", default_year=_year_of(published))
+    if source.item_kind == "event":
+        # An event feed: the item's date is the event's start, not a publication date.
+        found = event
+        event = feed_item_event(title, content_text or "", published, found)
+        if event is not None and (found is None or _day_of(found.start) == _day_of(published)):
+            published = None
     return Record(
         source_id=source.id,
         key=str(key),

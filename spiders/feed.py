@@ -17,6 +17,7 @@ from scrapy.http import Response
 
 from spiders.base import SourceSpider
 from spiders.encoding import decode_body
+from spiders.event_feed import as_event_feed
 from spiders.extract import records_from_entry
 from spiders.jsonfeed import NotAJsonFeed, parse_json_feed
 from spiders.records import Record
@@ -47,6 +48,7 @@ def records_from_feed(response: Response, source: Source) -> list[Record]:
             raise NotAFeed(f"not a readable feed at {response.url}: {reason}")
         if not parsed.get("version"):
             raise NotAFeed(f"not a feed at {response.url}")
+    source = as_event_feed(source, parsed.feed.get("title"), response.url, parsed.entries)
     return _records(parsed.entries, source, response.url)
 
 
