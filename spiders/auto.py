@@ -528,11 +528,29 @@ class AutoSpider(SourceSpider):
         yield from self._emit(records_from_page(kwargs["state"].source, kwargs["entry"],
                                                 kwargs["list_url"]))
 
-    # -- step 6: the page is an article
+    # -- step 6: the page lists events without links, or is an article
+
+    def _event_rows(self, response: TextResponse, main: Record | None) -> list[Record]:
+        """The events a page lists in rows or labelled groups (spiders.event_tables)."""
+        from spiders.event_tables import events_from_rows
+
+        events_page = self.source.item_kind == "event" or (
+            self.source.item_kind is None
+            and page_topic(response.url, _page_heading(response)) == "events")
+        return events_from_rows(
+            response.text, response.url, self.source,
+            published=main.date_published if main else None,
+            text=main.content_text if main else None, need_times=not events_page)
 
     def _single_page(self, response: TextResponse, hop: int) -> Iterator[Any]:
         records = records_from_html_page(response.text, response.url, self.source)
         main = records[0] if records else None
+        rows = self._event_rows(response, main)
+        if rows:
+            self._note(f"page {response.url}", f"{_prefix(hop, response.url)}{len(rows)} "
+                                               f"events listed on {response.url}")
+            yield from self._emit(rows)
+            return
         if main is None or not (main.date_published or main.event) or len(
                 main.content_text or "") < 80:
             self.tried.append(f"{response.url}: no feed, no schema.org data, no list with dates,"
@@ -541,6 +559,10 @@ class AutoSpider(SourceSpider):
         self._note(f"page {response.url}",
                    f"{_prefix(hop, response.url)}a single article page {response.url}")
         yield from self._emit(records)
+
+
+def _page_heading(response: TextResponse) -> str:
+    return " ".join(" ".join(response.css("h1 ::text").getall()).split())
 
 
 def _entry(block: Block, event_list: bool, today: date) -> ListEntry:

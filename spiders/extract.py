@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import trafilatura
 
 from spiders.dates import parse_date, parse_when, to_berlin
-from spiders.event_feed import feed_item_event
+from spiders.event_feed import feed_item_event, title_status
 
 # The hybrid-place patterns of the labelled facts, shared so that all kinds read places alike.
 from spiders.facts import _ADDRESS_RE, _ONLINE_PART_RE, extract_event_facts
@@ -115,6 +115,11 @@ def split_announced(
     """
     if record.event is None:
         return [record.model_copy(update={"kind": "news"})]
+    status = title_status(record.title) if record.event.status is None else None
+    if status is not None:
+        # "Skatabend – fällt aus", "Konzert ABGESAGT": the title states the event's state.
+        record = record.model_copy(
+            update={"event": record.event.model_copy(update={"status": status})})
     if source.item_kind == "event":
         return [record.model_copy(update={"kind": "event"})]
     news = record.model_copy(update={"kind": "news", "event": None})
@@ -195,6 +200,8 @@ class ListEntry:
     summary: str | None = None
     location: str | None = None
     when: str | None = None
+    # The year a date without one takes: the nearest heading or caption, the page's dates.
+    year: int | None = None
 
 
 def main_content(html: str, url: str, selector_html: str | None = None) -> tuple[str, str]:
@@ -260,7 +267,7 @@ def record_from_page(
     if published is None and detail.get("meta_date"):
         published = parse_date(detail["meta_date"] or "")
     title = clean_text(entry.title)
-    default_year = _year_of(published)
+    default_year = _year_of(published) or entry.year
     event = event_from_text(
         content_text,
         default_year=default_year,
@@ -271,7 +278,13 @@ def record_from_page(
         # An event calendar whose only date is the one shown in the list.
         event = EventInfo(start=published, all_day=not isinstance(published, datetime))
         published = None
-    key = url or f"{canonical_url(list_url)}#" + hashlib.sha256(title.encode()).hexdigest()[:16]
+    if url is None:
+        # A row without a link: the list page plus a fragment of its title and its day, so
+        # that two rows of one title on other days stay two.
+        day = _day_of(event.start) if event is not None else None
+        name = f"{title}\n{day.isoformat() if day else entry.when or entry.date_text or ''}"
+        url = f"{canonical_url(list_url)}#" + hashlib.sha256(name.encode()).hexdigest()[:16]
+    key = url
     return Record(
         source_id=source.id,
         key=key,
@@ -309,6 +322,9 @@ def records_from_page(
         if embedded is not None:
             name = embedded.title
             record = record.model_copy(update={"event": embedded.event, "kind": "event"})
+    if entry.link is None and record.event is not None:
+        # A row without a link is the event itself, not news announcing it.
+        return split_announced(record, source.model_copy(update={"item_kind": "event"}))
     return split_announced(record, source, event_name=name)
 
 

@@ -11,6 +11,7 @@ from scrapy.http import Response, TextResponse
 
 from spiders.base import SourceSpider
 from spiders.encoding import repaired
+from spiders.event_tables import page_year, year_of
 from spiders.extract import ListEntry, records_from_page
 from spiders.middlewares import CONDITIONAL
 from spiders.sources import Selectors
@@ -95,6 +96,7 @@ class HtmlListSpider(SourceSpider):
         if not nodes and self.list_pages == 1:
             self.fail(f"selector item {sel.item!r} matches nothing at {response.url}")
             return
+        fallback_year = page_year(response.text)
         for node in nodes:
             title = select_text(node, sel.title)
             if not title:
@@ -106,6 +108,7 @@ class HtmlListSpider(SourceSpider):
                 summary=select_text(node, sel.summary),
                 location=select_text(node, sel.location),
                 when=select_text(node, sel.when),
+                year=year_of(node.root, fallback_year),
             )
             if entry.link:
                 yield response.follow(
