@@ -551,6 +551,10 @@ class AutoSpider(SourceSpider):
                                                f"events listed on {response.url}")
             yield from self._emit(rows)
             return
+        if main is not None and main.event is None and len(records) == 1:
+            from spiders.prose import tips_records
+
+            records = tips_records(main, response.text) or records
         if main is None or not (main.date_published or main.event) or len(
                 main.content_text or "") < 80:
             self.tried.append(f"{response.url}: no feed, no schema.org data, no list with dates,"

@@ -29,7 +29,9 @@ from spiders.text import clean_text
 from spiders.urls import canonical_url
 
 _YEAR_RE = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
-_FULL_DATE_RE = re.compile(r"(?<![\d.])\d{1,2}\.\s?\d{1,2}\.\s?(20\d\d)(?!\d)")
+_FULL_DATE_RE = re.compile(
+    r"(?<![\d.])\d{1,2}\.\s?(?:\d{1,2}\.|(?:januar|februar|märz|april|mai|juni|juli|august|"
+    r"september|oktober|november|dezember)\s)\s?(20\d\d)(?!\d)", re.IGNORECASE)
 _TIME_ONLY_RE = re.compile(
     r"^\s*(?:ab|um|von|gegen|beginn:?)?\s*\d{1,2}(?:[:.]\d{2})?\s*(?:uhr)?"
     r"(?:\s*(?:-|–|—|bis)\s*\d{1,2}(?:[:.]\d{2})?\s*(?:uhr)?)?\s*$", re.IGNORECASE)

@@ -399,4 +399,17 @@ def record_from_html_page(html: str, url: str, source: Source) -> Record | None:
 def records_from_html_page(html: str, url: str, source: Source) -> list[Record]:
     """Build the records of a detail page read without selectors (see split_announced)."""
     record = record_from_html_page(html, url, source)
-    return split_announced(record, source) if record is not None else []
+    if record is None:
+        return []
+    if record.event is None:
+        from spiders.event_tables import page_year
+        from spiders.prose import page_event
+
+        year = _year_of(record.date_published) or page_year(html)
+        event = page_event(record.title, record.content_text or "", year)
+        if event is not None:
+            # The title names the day, or the lead states day and time: the page is about
+            # the event, so it is that event, not news plus the event it announces.
+            record = record.model_copy(update={"event": event, "kind": "event"})
+            return split_announced(record, source.model_copy(update={"item_kind": "event"}))
+    return split_announced(record, source)
