@@ -288,7 +288,13 @@ class AutoSpider(SourceSpider):
             yield from self._start_list(response, blocks, hop)
             return
         if structured.records:
-            # The page's own Article (and the event it announces): a single article.
+            # The page's own Article; unless its text lists events or is about one.
+            events = self._page_events(response)
+            if events:
+                self._note(f"page {url}", f"{_prefix(hop, url)}{_count(events)} stated on "
+                                          f"the page {url}")
+                yield from self._emit(events)
+                return
             self._note(f"page {url}", f"{_prefix(hop, url)}schema.org data of the page "
                                       f"{url} ({_count(structured.records)})")
             yield from self._emit(structured.records)
@@ -541,6 +547,22 @@ class AutoSpider(SourceSpider):
             response.text, response.url, self.source,
             published=main.date_published if main else None,
             text=main.content_text if main else None, need_times=not events_page)
+
+    def _page_events(self, response: TextResponse) -> list[Record]:
+        """The events a page states: its rows, its sections of tips (with the page as news),
+        or the one event the page is about; [] for none of these."""
+        from spiders.prose import tips_records
+
+        records = records_from_html_page(response.text, response.url, self.source)
+        main = records[0] if records else None
+        rows = self._event_rows(response, main)
+        if rows:
+            return rows
+        if main is None or len(records) != 1:
+            return []
+        if main.event is None:
+            return tips_records(main, response.text)
+        return records if main.kind == "event" else []
 
     def _single_page(self, response: TextResponse, hop: int) -> Iterator[Any]:
         records = records_from_html_page(response.text, response.url, self.source)

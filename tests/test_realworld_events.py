@@ -190,6 +190,7 @@ def _crawl_all(server: SiteServer) -> list[tuple[str, str, Score]]:
     return scored
 
 
+@pytest.mark.timeout(1500)  # 45 crawls, each a child process; slow on a shared machine
 def test_events_of_real_pages_feeds_and_calendars_are_read_as_a_person_reads_them(
         corpus_server: SiteServer) -> None:
     scored = _crawl_all(corpus_server)
