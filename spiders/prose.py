@@ -60,7 +60,9 @@ class ProseEvent:
 
 def page_event(title: str, text: str, year: int | None) -> EventInfo | None:
     """The event a page is about: a day in its title, or a day with a time in its lead."""
-    lead = text[:_LEAD_CHARS]
+    # The lead: the first two paragraphs but the title (a date line and the opening).
+    paragraphs = [part for part in text.split("\n\n") if part.strip() not in ("", title.strip())]
+    lead = "\n\n".join(paragraphs[:2])[:_LEAD_CHARS]
     named = re.search(r"(?<!\d)(20\d\d)(?!\d)", title)
     if named:
         year = int(named.group(1))  # "The Captain's Quest 2017 – … am 19. August"
