@@ -37,14 +37,20 @@ _TIME_RE = re.compile(
     r"(?:\s*(?:-|–|—|bis|und)\s*\d{1,2}(?:[:.]\d{2})?)?(?:\s*uhr)?"
     r"|\b\d{1,2}(?:[:.]\d{2})?\s*uhr\b", re.IGNORECASE)
 _DEADLINE_RE = re.compile(r"\b(?:bis|vor|seit|spätestens)\s+(?:zum\s+|zur\s+)?$", re.IGNORECASE)
+# "Veröffentlicht am 30. Oktober 2024": the page's own date, no event.
+_PUBLISHED_RE = re.compile(
+    r"\b(?:veröffentlicht|erstellt|erschienen|aktualisiert|stand|geändert)\b[^.\n]{0,12}$",
+    re.IGNORECASE)
 # The place phrase after the time or date: "im Stuttgarter Rathaus", "Treffpunkt in der
 # Bürgermeisterstraße 4", "auf dem Parkplatz von OBI".
 _PLACE_RE = re.compile(
-    r"(?:\btreffpunkt(?:\s+(?:in der|in den|im|am|an der|vor dem|vor der|auf dem))?|"
-    r"\b(?:im|in der|in den|auf dem|auf der|vor dem|vor der|beim)\b)\s+"
+    r"(?i:\btreffpunkt(?:\s+(?:in der|in den|im|am|an der|vor dem|vor der|auf dem))?|"
+    r"\b(?:im|in der|in den|auf dem|auf der|vor dem|vor der|beim|bei der|bei dem)\b)\s+"
     r"(?P<place>(?:[A-ZÄÖÜ][\w'’.-]*|\d+[a-z]?|von|der|des|am)"
     r"(?:\s+(?:[A-ZÄÖÜ][\w'’.-]*|\d+[a-z]?|von|der|des|am)){0,5})")
 _LEAD_CHARS = 500
+# Where a sentence begins: after ".", "!" or "?" that follows no digit ("31. Oktober" is none).
+_SENTENCE_START_RE = re.compile(r"(?<!\d)[.!?]\s+(?=[A-ZÄÖÜ])")
 # Words that mark the place phrase as no place ("im Mittelpunkt", "im Rahmen").
 _NO_PLACE = {"rahmen", "mittelpunkt", "vorfeld", "anschluss", "jahr", "jahre", "internet",
              "netz", "anschluß", "schatten", "gespräch", "mittelalter", "fokus"}
@@ -86,7 +92,7 @@ def section_events(html: str, year: int | None) -> list[ProseEvent]:
         for when, at in _whens(body, year, need_time=False):
             if when.all_day:
                 when = _time_after(body, when, year) or when
-            found.append(ProseEvent(title=heading, event=_event(when, body, at)))
+            found.append(ProseEvent(title=heading, event=_event(when, body, at, heading)))
             break
     return found
 
@@ -110,6 +116,8 @@ def _whens(text: str, year: int | None, *, need_time: bool) -> Iterator[tuple[Wh
     for match in _DATE_RE.finditer(text):
         if _DEADLINE_RE.search(text[max(0, match.start() - 12):match.start()]):
             continue  # "bis zum 05.11.2023" ends something, it starts nothing
+        if _PUBLISHED_RE.search(text[max(0, match.start() - 30):match.start()]):
+            continue
         sentence_end = _sentence_end(text, match.end())
         time = _TIME_RE.search(text, match.end(), sentence_end)
         before = _TIME_RE.search(text, max(0, match.start() - 60), match.start())
@@ -165,12 +173,23 @@ def _same_day(a: When, b: When) -> bool:
     return day(a.start) == day(b.start)
 
 
-def _event(when: When, text: str, at: int | None) -> EventInfo:
+def _event(when: When, text: str, at: int | None, heading: str | None = None) -> EventInfo:
     place = labelled_place(text) or _labelled_line(text, ("anfahrt", "treffpunkt"))
     if place is None and at is not None:
-        match = _PLACE_RE.search(text, at, min(len(text), at + 120))
-        if match and match["place"].split()[0].lower() not in _NO_PLACE:
-            place = match["place"].rstrip(" .,")
+        # After the time ("um 19 Uhr im Rathaus"), else earlier in its sentence ("Auf dem
+        # Parkplatz von OBI am 31. Oktober"), else in the section's heading.
+        bounds = [m.end() for m in _SENTENCE_START_RE.finditer(text, 0, at)]
+        start = max(bounds[-1] if bounds else 0, text.rfind("\n", 0, at) + 1)
+        spans = [(text, at, min(len(text), at + 120)), (text, start, at)]
+        if heading:
+            spans.append((heading, 0, len(heading)))
+        for where, begin, end in spans:
+            match = _PLACE_RE.search(where, begin, end)
+            if match and match["place"].split()[0].lower() not in _NO_PLACE:
+                place = re.split(r"[.!?]\s", match["place"])[0].rstrip(" .,")
+                # "Parkplatz von OBI am 31": the date that follows is no part of the place.
+                place = re.sub(r"\s+am\s+\d.*$|\s+(?:am|von|der|des)$", "", place)
+                break
     location: Location | None = None
     online = bool(place) and is_online(place or "")
     if place and not online:
