@@ -403,11 +403,15 @@ def records_from_html_page(html: str, url: str, source: Source) -> list[Record]:
         return []
     if record.event is None:
         from spiders.event_tables import page_year
-        from spiders.prose import page_event
+        from spiders.prose import page_event, time_pair
 
         year = _year_of(record.date_published) or page_year(html)
-        event = page_event(record.title, record.content_text or "", year)
+        text = record.content_text or ""
+        event = time_pair(html, text) or page_event(record.title, text, year)
         if event is not None:
+            if record.date_published == event.start:
+                # The first <time datetime> was the event's start, not a publication date.
+                record = record.model_copy(update={"date_published": None})
             # The title names the day, or the lead states day and time: the page is about
             # the event, so it is that event, not news plus the event it announces.
             record = record.model_copy(update={"event": event, "kind": "event"})

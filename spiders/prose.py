@@ -234,3 +234,34 @@ def tips_records(page: Record, html: str) -> list[Record]:
         "event": item.event, "announced_by": page.key,
     }) for n, item in enumerate(found, 1)]
     return [page, *events]
+
+
+def time_pair(html: str, text: str = "") -> EventInfo | None:
+    """The event of "von <time datetime=…>…</time> bis <time datetime=…>…</time>": two time
+    elements in one block, joined by "bis" or a dash; None without such a pair. `text` is the
+    page's main text, where an "Ort:" line may name the place."""
+    from spiders.dates import parse_date
+
+    root = parse_html(html)
+    if root is None:
+        return None
+    for block in root.iter("p", "div", "li", "dd", "td", "span", "section"):
+        times = block.xpath("./time[@datetime] | ./*/time[@datetime]")
+        if len(times) < 2:
+            continue
+        between = (times[0].tail or "") + "".join(
+            " ".join(node.itertext()) for node in times[0].itersiblings()
+            if node is not times[1])
+        if not re.search(r"\bbis\b|[-–—]", between[:40]):
+            continue
+        start = parse_date(times[0].get("datetime") or "")
+        end = parse_date(times[1].get("datetime") or "")
+        if start is None:
+            continue
+        when = When(start=start, end=end, all_day=not isinstance(start, datetime))
+        if end is not None and type(end) is not type(start):
+            when = When(start=start, end=None, all_day=when.all_day)
+        # The place: a labelled line of the page's text ("Ort: …"), else the block's phrase.
+        block_text = " ".join(" ".join(block.itertext()).split())
+        return _event(when, text if labelled_place(text) else block_text, None)
+    return None

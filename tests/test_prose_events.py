@@ -78,3 +78,15 @@ def test_schemaorg_event_from_midnight_to_23_59_is_all_day_and_its_name_decoded(
     assert fest.title == "Kinder- & Jugendfest"
     assert (fest.event.start, fest.event.end, fest.event.all_day) == (
         date(2025, 6, 6), date(2025, 6, 7), True)
+
+
+def test_time_elements_from_and_to_are_the_event_not_its_publication(serve_site) -> None:
+    server: SiteServer = serve_site(EVENTS)
+    result = crawl(source(server.url("/prosa/vortrag.html")), FAST)
+    assert result.ok, result.error
+    [talk] = result.records
+    assert talk.kind == "event"
+    assert (talk.event.start, talk.event.end) == (datetime(2025, 3, 14, 19, tzinfo=BERLIN),
+                                                  datetime(2025, 3, 14, 21, tzinfo=BERLIN))
+    assert talk.date_published is None  # the first <time> was the start, not a publication
+    assert talk.event.location.street == "Am Anger 2"
