@@ -277,6 +277,14 @@ class AutoSpider(SourceSpider):
         events = [r for r in structured.records if r.kind == "event"]
         elsewhere = [r for r in structured.records if not r.key.startswith(here)]
         linked = len(structured.stubs)
+        if not events and not blocks and not linked:
+            # A page whose text lists events or is about one (spiders.prose, event_tables).
+            stated = self._page_events(response)
+            if stated:
+                self._note(f"page {url}", f"{_prefix(hop, url)}{_count(stated)} stated on "
+                                          f"the page {url}")
+                yield from self._emit(stated)
+                return
         if (events and len(events) + linked >= shown) or (
                 not blocks and (elsewhere or linked)):
             yield from self._use_structured(response, structured, hop)
@@ -288,13 +296,7 @@ class AutoSpider(SourceSpider):
             yield from self._start_list(response, blocks, hop)
             return
         if structured.records:
-            # The page's own Article; unless its text lists events or is about one.
-            events = self._page_events(response)
-            if events:
-                self._note(f"page {url}", f"{_prefix(hop, url)}{_count(events)} stated on "
-                                          f"the page {url}")
-                yield from self._emit(events)
-                return
+            # The page's own Article (and the event it announces): a single article.
             self._note(f"page {url}", f"{_prefix(hop, url)}schema.org data of the page "
                                       f"{url} ({_count(structured.records)})")
             yield from self._emit(structured.records)
