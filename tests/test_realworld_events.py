@@ -45,11 +45,13 @@ class Score:
     places_right: int = 0
     status: int = 0
     status_right: int = 0
+    # Events found twice in one crawl (same start, same title).
+    twice: int = 0
     misses: list[str] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
         for name in ("gold", "found", "matched", "dates_right", "places", "places_right",
-                     "status", "status_right"):
+                     "status", "status_right", "twice"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
@@ -72,7 +74,7 @@ class Score:
         return (f"gold {self.gold:3d} found {self.found:3d} matched {self.matched:3d} | "
                 f"recall {self.recall:.2f} precision {self.precision:.2f} "
                 f"dates {self.date_accuracy:.2f} places {self.place_accuracy:.2f} "
-                f"status {self.status_right}/{self.status}")
+                f"status {self.status_right}/{self.status} twice {self.twice}")
 
 
 def _cases() -> list[Path]:
@@ -116,6 +118,8 @@ def score(gold: list[dict], records: list[Record]) -> Score:
     """Match found events to gold events (same start day, similar title) and count."""
     events = [r for r in records if r.kind == "event" and r.event is not None]
     result = Score(gold=len(gold), found=len(events))
+    seen = [(_berlin(r.event.start), r.title) for r in events]  # type: ignore[union-attr]
+    result.twice = len(seen) - len(set(seen))
     free = list(events)
     for want in gold:
         day = _day(_gold_moment(want["start"]))
@@ -203,7 +207,13 @@ def test_events_of_real_pages_feeds_and_calendars_are_read_as_a_person_reads_the
         totals["auto" if kind == "auto" else "explicit"].add(case_score)
     for mode, total in totals.items():
         print(f"OVERALL {mode:8s} {total.line()}")
-    auto = totals["auto"]
     assert len({name for name, _, _ in scored}) >= 30
-    assert auto.recall >= 0.0
-    assert auto.precision >= 0.0
+    # Reached on this corpus (see the printed figures): auto recall 1.00, precision 1.00,
+    # dates 0.96 (two prose pages: an end and a timetable start missed), places 0.95.
+    for total in totals.values():
+        assert total.recall >= 0.95
+        assert total.precision >= 0.95
+        assert total.date_accuracy >= 0.95
+        assert total.place_accuracy >= 0.9
+        assert total.status_right == total.status
+        assert total.twice == 0
