@@ -170,7 +170,10 @@ def item_object(item: ItemRow, records: list[RecordRow], sources: dict[str, Sour
         "content_html": data.get("content_html"),
         "summary": data.get("summary"),
         "image": data.get("image"),
-        "date_published": data.get("date_published") or _iso(primary.first_seen),
+        # An event without a publication date was not published when we first saw it: it
+        # has none, and sorts by its start (publish.items.newest_first).
+        "date_published": data.get("date_published") or (
+            None if data.get("kind") == "event" else _iso(primary.first_seen)),
         "date_modified": max(modified, key=_instant) if modified else None,
         "tags": data.get("tags"),
         "authors": authors,

@@ -80,19 +80,26 @@ def modified_at(item: Item) -> datetime | None:
 def newest_first(items: Iterable[Item]) -> list[Item]:
     """Sort items newest first by date_published (as instants), ties and undated by id.
 
+    An event without a publication date sorts by its start.
+
     Items without any date go last. The order is total, so equal input gives equal output.
     """
     dated: list[tuple[datetime, Item]] = []
     undated: list[Item] = []
     # Sorting by id first and then (stably) by date keeps id order within equal dates.
     for item in sorted(items, key=lambda item: str(item.get("id", ""))):
-        moment = published_at(item)
+        moment = published_at(item) or _event_start(item)
         if moment is None:
             undated.append(item)
         else:
             dated.append((moment, item))
     dated.sort(key=lambda pair: pair[0], reverse=True)
     return [item for _, item in dated] + undated
+
+
+def _event_start(item: Item) -> datetime | None:
+    start = item.get("_regiofeed", {}).get("event", {}).get("start")
+    return parse_instant(start) if start else None
 
 
 def last_modified(items: Iterable[Item]) -> datetime | None:

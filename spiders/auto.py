@@ -57,6 +57,8 @@ from regiofeed.spiders.discover import (
     useful_child_sitemap,
 )
 from regiofeed.spiders.encoding import repaired
+from regiofeed.spiders.event_feed import as_event_feed
+from regiofeed.spiders.event_tables import events_from_rows
 from regiofeed.spiders.extract import EVENT_KEY_SUFFIX, ListEntry, records_from_entry
 from regiofeed.spiders.feed import feed_input
 from regiofeed.spiders.homelists import home_news, own_news
@@ -69,6 +71,7 @@ from regiofeed.spiders.oparl import OparlWalk, sniff_oparl
 from regiofeed.spiders.pages import records_from_html_page, records_from_page
 from regiofeed.spiders.pagination import find_next_page
 from regiofeed.spiders.probes import ProbeLink, cms_probes, with_probes
+from regiofeed.spiders.prose import tips_records
 from regiofeed.spiders.regions import beside_article, has_headline, is_article_page, page_headline
 from regiofeed.spiders.selectors import detail_facts
 from regiofeed.spiders.sitemap import parse_sitemap
@@ -231,6 +234,7 @@ class AutoSpider(TeaserFollower, SourceSpider):
                 return records_from_ical(response.body, self.source, response.url)
             except ValueError:
                 return None
+        title: str | None = None
         if kind == "jsonfeed":
             try:
                 entries = parse_json_feed(response.body)
@@ -243,11 +247,13 @@ class AutoSpider(TeaserFollower, SourceSpider):
             if not parsed.entries and not parsed.get("version"):
                 return None
             entries = parsed.entries
+            title = parsed.feed.get("title")
         else:
             return None
+        source = as_event_feed(self.source, title, response.url, entries)
         records = []
         for entry in entries:
-            found = records_from_entry(entry, self.source, response.url)
+            found = records_from_entry(entry, source, response.url)
             if found and self.source.follow_teasers and is_teaser(entry):
                 self.teaser_keys.add(found[0].key)
             records += found
@@ -347,6 +353,14 @@ class AutoSpider(TeaserFollower, SourceSpider):
         shown = len(blocks.blocks) if blocks else 0
         elsewhere = [r for r in structured.records if not r.key.startswith(here)]
         linked = len(structured.stubs)
+        if not events and not blocks and not linked:
+            # A page whose text lists events or is about one (spiders.prose, event_tables).
+            stated = self._page_events(response)
+            if stated:
+                self._note(f"page {url}", f"{_prefix(hop, url)}{_count(stated)} stated on "
+                                          f"the page {url}")
+                yield from self._emit(stated)
+                return
         if (events and len(events) + linked >= shown) or (
                 not blocks and (elsewhere or linked)):
             yield from self._use_structured(response, structured, hop)
@@ -607,11 +621,43 @@ class AutoSpider(TeaserFollower, SourceSpider):
         yield from self._emit(records_from_page(kwargs["state"].source, kwargs["entry"],
                                                 kwargs["list_url"]))
 
-    # -- step 6: the page is an article
+    # -- step 6: the page lists events without links, or is an article
+
+    def _event_rows(self, response: TextResponse, main: Record | None) -> list[Record]:
+        """The events a page lists in rows or labelled groups (spiders.event_tables)."""
+        events_page = self.source.item_kind == "event" or (
+            self.source.item_kind is None
+            and page_topic(response.url, _page_heading(response)) == "events")
+        return events_from_rows(
+            response.text, response.url, self.source,
+            published=main.date_published if main else None,
+            text=main.content_text if main else None, need_times=not events_page)
+
+    def _page_events(self, response: TextResponse) -> list[Record]:
+        """The events a page states: its rows, its sections of tips (with the page as news),
+        or the one event the page is about; [] for none of these."""
+        records = records_from_html_page(response.text, response.url, self.source)
+        main = records[0] if records else None
+        rows = self._event_rows(response, main)
+        if rows:
+            return rows
+        if main is None or len(records) != 1:
+            return []
+        if main.event is None:
+            return tips_records(main, response.text)
+        return records if main.kind == "event" else []
 
     def _single_page(self, response: TextResponse, hop: int) -> Iterator[Any]:
         records = records_from_html_page(response.text, response.url, self.source)
         main = records[0] if records else None
+        rows = self._event_rows(response, main)
+        if rows:
+            self._note(f"page {response.url}", f"{_prefix(hop, response.url)}{len(rows)} "
+                                               f"events listed on {response.url}")
+            yield from self._emit(rows)
+            return
+        if main is not None and main.event is None and len(records) == 1:
+            records = tips_records(main, response.text) or records
         text = len(main.content_text or "") if main else 0
         # A dated page with some text, or an undated one with an article's worth of it (a
         # club's one news post, a wiki page): that page is the source's item.
@@ -639,6 +685,10 @@ def _visible_headline(records: list[Record], own: Record, html: str) -> list[Rec
     note = f"the page's schema.org headline is {own.title!r}; the page shows {headline!r}"
     fixed = own.model_copy(update={"title": headline, "notes": [*(own.notes or []), note]})
     return [fixed if record is own else record for record in records]
+
+
+def _page_heading(response: TextResponse) -> str:
+    return " ".join(" ".join(response.css("h1 ::text").getall()).split())
 
 
 def _entry(block: Block, event_list: bool, today: date) -> ListEntry:

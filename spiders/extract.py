@@ -21,6 +21,7 @@ from regiofeed.models.normalise.urls import canonical_url
 from regiofeed.models.records import EventInfo, Location, Record
 from regiofeed.models.sources import Source
 from regiofeed.spiders.boilerplate import strip_html, strip_text
+from regiofeed.spiders.event_feed import feed_item_event, title_status
 
 # The hybrid-place patterns of the labelled facts, shared so that all kinds read places alike.
 from regiofeed.spiders.facts import _ADDRESS_RE, _ONLINE_PART_RE, extract_event_facts
@@ -35,6 +36,10 @@ def _struct_to_berlin(value: time.struct_time | None) -> datetime | None:
     if value is None:
         return None
     return to_berlin(datetime.fromtimestamp(calendar.timegm(value), tz=UTC))
+
+
+def day_of(value: datetime | date | None) -> date | None:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def year_of(value: datetime | date | None) -> int | None:
@@ -116,6 +121,11 @@ def split_announced(
     """
     if record.event is None:
         return [record.model_copy(update={"kind": "news"})]
+    status = title_status(record.title) if record.event.status is None else None
+    if status is not None:
+        # "Skatabend – fällt aus", "Konzert ABGESAGT": the title states the event's state.
+        record = record.model_copy(
+            update={"event": record.event.model_copy(update={"status": status})})
     if source.item_kind == "event":
         return [record.model_copy(update={"kind": "event"})]
     news = record.model_copy(update={"kind": "news", "event": None})
@@ -177,6 +187,12 @@ def record_from_entry(entry: Any, source: Source, feed_url: str) -> Record | Non
         key = "sha256:" + hashlib.sha256(f"{title}\n{published}".encode()).hexdigest()
     tags = sorted({clean_text(t.get("term", "")) for t in entry.get("tags", []) if t.get("term")})
     event = event_from_text(content_text or "", default_year=year_of(published))
+    if source.item_kind == "event":
+        # An event feed: the item's date is the event's start, not a publication date.
+        found = event
+        event = feed_item_event(title, content_text or "", published, found)
+        if event is not None and (found is None or day_of(found.start) == day_of(published)):
+            published = None
     return Record(
         source_id=source.id,
         key=str(key),
@@ -207,6 +223,8 @@ class ListEntry:
     summary: str | None = None
     location: str | None = None
     when: str | None = None
+    # The year a date without one takes: the nearest heading or caption, the page's dates.
+    year: int | None = None
 
 
 def main_content(html: str, url: str, selector_html: str | None = None) -> tuple[str, str]:

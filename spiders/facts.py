@@ -70,6 +70,15 @@ def extract_event_facts(text: str, *, default_year: int | None = None) -> EventI
     )
 
 
+def labelled_place(text: str) -> str | None:
+    """The value of the first place label (Veranstaltungsort, Ort, Wo, Adresse) in `text`.
+
+    >>> labelled_place("Uhrzeit: 19 Uhr\\nOrt: Kirchplatz")
+    'Kirchplatz'
+    """
+    return _first(_labelled_values(text or ""), _PLACE_LABELS)
+
+
 def _labelled_values(text: str) -> dict[str, str]:
     """Return the first value of each known label, read from the same or the next line."""
     lines = [line.strip() for line in text.splitlines()]

@@ -19,6 +19,7 @@ from regiofeed.models.sources import Source
 from regiofeed.spiders.base import SourceSpider
 from regiofeed.spiders.degraded import read_feed
 from regiofeed.spiders.encoding import decode_body
+from regiofeed.spiders.event_feed import as_event_feed
 from regiofeed.spiders.extract import records_from_entry
 from regiofeed.spiders.jsonfeed import NotAJsonFeed, parse_json_feed
 from regiofeed.spiders.teasers import TeaserFollower, is_teaser
@@ -54,6 +55,7 @@ def records_from_feed(response: Response, source: Source,
             raise NotAFeed(f"not a readable feed at {response.url}: {reason}")
         if not parsed.get("version"):
             raise NotAFeed(f"not a feed at {response.url}")
+    source = as_event_feed(source, parsed.feed.get("title"), response.url, parsed.entries)
     if teasers is not None and source.follow_teasers:
         records = []
         for entry in parsed.entries:

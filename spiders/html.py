@@ -11,6 +11,7 @@ from scrapy.http import Response, TextResponse
 from regiofeed.models.sources import Selectors
 from regiofeed.spiders.base import SourceSpider
 from regiofeed.spiders.encoding import repaired
+from regiofeed.spiders.event_tables import page_year, year_of
 from regiofeed.spiders.extract import ListEntry
 from regiofeed.spiders.middlewares import CONDITIONAL
 from regiofeed.spiders.pages import records_from_page
@@ -42,6 +43,7 @@ class HtmlListSpider(SourceSpider):
         if not nodes and self.list_pages == 1:
             self.fail(f"selector item {sel.item!r} matches nothing at {response.url}")
             return
+        fallback_year = page_year(response.text)
         for node in nodes:
             title = select_text(node, sel.title)
             if not title:
@@ -53,6 +55,7 @@ class HtmlListSpider(SourceSpider):
                 summary=select_text(node, sel.summary),
                 location=select_text(node, sel.location),
                 when=select_text(node, sel.when),
+                year=year_of(node.root, fallback_year),
             )
             link = self.web_link(response, entry.link, title) if entry.link else None
             if entry.link and link is None:

@@ -3,8 +3,9 @@
 Times are read as RFC 5545 says: with TZID in that zone (VTIMEZONE or the IANA name), "Z" in
 UTC, floating times (and X-WR-TIMEZONE calendars) in Europe/Berlin, where our sources are.
 DTEND is exclusive, so an all-day event's inclusive last day is the day before it.
-RRULE, RDATE, EXDATE and RECURRENCE-ID overrides are expanded by `recurring_ical_events`
-into one record per occurrence inside a bounded window around today.
+Every single event becomes a record, however old (the archive). RRULE, RDATE, EXDATE and
+RECURRENCE-ID overrides are expanded by `recurring_ical_events` into one record per occurrence,
+from the series' first occurrence to a year ahead, the latest MAX_PER_SERIES of them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime, timedelta
 from itertools import islice
@@ -31,12 +33,13 @@ from regiofeed.models.sources import Source
 from regiofeed.spiders.base import SourceSpider
 from regiofeed.spiders.extract import place_and_online
 
-# The window of occurrences kept: recent past (so a just-finished event is not "gone" at
-# once) and a year ahead. Beyond that an endless RRULE would yield records for ever.
-WINDOW_BEFORE = timedelta(days=30)
+# Recurrences are windowed by their rule: from the first occurrence to a year ahead of today
+# (beyond that an endless RRULE would yield records for ever), the latest MAX_PER_SERIES of
+# them (about ten years of a weekly series). Single events are all kept, however old.
 WINDOW_AFTER = timedelta(days=365)
-# A hard limit on occurrences per calendar, against FREQ=SECONDLY and the like.
-MAX_OCCURRENCES = 5000
+MAX_PER_SERIES = 520
+# A hard limit on occurrences expanded per series, against FREQ=SECONDLY and the like.
+MAX_OCCURRENCES = 20000
 _STATUS = {"CANCELLED": "cancelled"}
 
 
@@ -47,7 +50,10 @@ class NotACalendar(ValueError):
 def records_from_ical(
     body: bytes, source: Source, url: str, *, today: date | None = None
 ) -> list[Record]:
-    """Return one event record per VEVENT occurrence between today−30 days and today+365 days.
+    """Return one event record per single VEVENT and per kept occurrence of each series.
+
+    Single events are kept however old; a series keeps its occurrences from its first one
+    up to today+365 days, at most MAX_PER_SERIES (the latest).
 
     A recurring event's occurrences are keyed `<UID>#<original start, ISO 8601>`, so a moved
     occurrence (RECURRENCE-ID) keeps its key; a single event is keyed by its UID. `today`
@@ -94,34 +100,53 @@ def _parse(body: bytes) -> list[icalendar.Component]:
 def _occurrences(
     calendar: icalendar.Component, today: date
 ) -> Iterator[tuple[icalendar.Component, bool]]:
-    """Yield (occurrence, is part of a series) for every VEVENT occurrence in the window."""
+    """Yield (occurrence, is part of a series) for every single event and every kept
+    occurrence of each series (see `_series_occurrences`)."""
     # A broken X-WR-TIMEZONE: read the times as they stand.
     with contextlib.suppress(Exception):
         calendar = x_wr_timezone.to_standard(calendar)
-    series = {
-        str(event.get("UID"))
-        for event in calendar.walk("VEVENT")
-        if event.get("RRULE") or event.get("RDATE") or event.get("RECURRENCE-ID")
-    }
-    first, last = today - WINDOW_BEFORE, today + WINDOW_AFTER
-    horizon = datetime.combine(last, datetime.max.time(), tzinfo=BERLIN)
+    events = list(calendar.walk("VEVENT"))
+    series: dict[str, list[icalendar.Component]] = {}
+    for event in events:
+        if event.get("RRULE") or event.get("RDATE") or event.get("RECURRENCE-ID"):
+            series.setdefault(str(event.get("UID")), [])
+    for event in events:
+        uid = str(event.get("UID"))
+        if uid in series:
+            series[uid].append(event)
+        else:
+            # A single event is a record however old: data/ is the archive.
+            yield event, False
+    zones = list(calendar.walk("VTIMEZONE"))
+    horizon = datetime.combine(today + WINDOW_AFTER, datetime.max.time(), tzinfo=BERLIN)
+    for members in series.values():
+        for occurrence in _series_occurrences(members, zones, horizon):
+            yield occurrence, True
+
+
+def _series_occurrences(
+    members: list[icalendar.Component], zones: list[icalendar.Component], horizon: datetime
+) -> list[icalendar.Component]:
+    """The occurrences of one series kept as records: from its first occurrence up to the
+    horizon, at most MAX_PER_SERIES of them (the latest), found among at most
+    MAX_OCCURRENCES expanded ones. A series the expander cannot read keeps its VEVENTs as
+    they stand."""
+    calendar = icalendar.Calendar()
+    for component in (*zones, *members):
+        calendar.add_component(component)
+    kept: deque[icalendar.Component] = deque(maxlen=MAX_PER_SERIES)
     try:
         query = recurring_ical_events.of(calendar, skip_bad_series=True)
-        for occurrence in islice(query.after(first), MAX_OCCURRENCES):
+        for occurrence in islice(query.all(), MAX_OCCURRENCES):
             start = _start(occurrence)
             if start is None:
                 continue
             if _as_datetime(start) > horizon:
-                break  # `after` yields in order of start: the rest lies beyond the window
-            yield occurrence, str(occurrence.get("UID")) in series
+                break  # occurrences come in order of start: the rest lie beyond the horizon
+            kept.append(occurrence)
     except Exception:
-        # A calendar the expander cannot read (a broken RRULE, an unknown TZID) still has
-        # single events worth keeping: take the VEVENTs as they stand (duplicates of what
-        # was already yielded are dropped by key).
-        for event in calendar.walk("VEVENT"):
-            start = _start(event)
-            if start is not None and first <= _day(start) <= last:
-                yield event, str(event.get("UID")) in series
+        return [event for event in members if _start(event) is not None]
+    return list(kept)
 
 
 def _start(component: icalendar.Component) -> date | datetime | None:

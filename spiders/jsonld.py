@@ -354,7 +354,8 @@ def _text(value: Any) -> str | None:
         return _text(value.get("@value") if "@value" in value else value.get("@id"))
     if isinstance(value, bool) or value is None:
         return None
-    return clean_text(str(value)) or None
+    # Writers leave HTML entities in JSON-LD strings ("Kinder &amp; Jugend").
+    return clean_text(unescape(str(value))) or None
 
 
 def _name(value: Any) -> str | None:
@@ -391,12 +392,27 @@ def _body(value: Any, base: str) -> tuple[str | None, str | None]:
     return None, clean_text(unescape(text)) or None
 
 
+def _whole_days(
+    start: date | datetime, end: date | datetime | None
+) -> tuple[date | datetime, date | datetime | None]:
+    """T00:00:00–T23:59:59 (or a midnight start without end) is an all-day event: its days,
+    the last one inclusive."""
+    if not isinstance(start, datetime) or (start.hour, start.minute, start.second) != (0, 0, 0):
+        return start, end
+    if end is None:
+        return start.date(), None
+    if isinstance(end, datetime) and (end.hour, end.minute) == (23, 59):
+        return start.date(), end.date()
+    return start, end
+
+
 def _event_info(node: dict[str, Any], base: str) -> EventInfo | None:
     """When, where and how an Event happens, as schema.org says it; None without a start."""
     start = parse_date(_text(node.get("startDate")) or "")
     if start is None:
         return None
     end = parse_date(_text(node.get("endDate")) or "")
+    start, end = _whole_days(start, end)
     all_day = not isinstance(start, datetime)
     if all_day and isinstance(end, datetime):
         end = end.date()

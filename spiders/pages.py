@@ -13,8 +13,10 @@ from regiofeed.models.normalise.text import clean_text
 from regiofeed.models.normalise.urls import canonical_url
 from regiofeed.models.records import EventInfo, Record
 from regiofeed.models.sources import Source
+from regiofeed.spiders.event_tables import page_year
 from regiofeed.spiders.extract import (
     ListEntry,
+    day_of,
     event_from_text,
     main_content,
     original_of,
@@ -23,6 +25,7 @@ from regiofeed.spiders.extract import (
     year_of,
 )
 from regiofeed.spiders.jsonld import records_from_structured
+from regiofeed.spiders.prose import page_event, time_pair
 from regiofeed.spiders.regions import page_date, page_headline
 from regiofeed.spiders.selectors import select_text
 
@@ -55,7 +58,7 @@ def record_from_page(
         published = (parse_date(match["date"]) if match else None) or page_date(
             detail_html, detail_url or list_url)
     title = clean_text(entry.title)
-    default_year = year_of(published)
+    default_year = year_of(published) or entry.year
     event = event_from_text(
         content_text,
         default_year=default_year,
@@ -66,7 +69,13 @@ def record_from_page(
         # An event calendar whose only date is the one shown in the list.
         event = EventInfo(start=published, all_day=not isinstance(published, datetime))
         published = None
-    key = url or f"{canonical_url(list_url)}#" + hashlib.sha256(title.encode()).hexdigest()[:16]
+    if url is None:
+        # A row without a link: the list page plus a fragment of its title and its day, so
+        # that two rows of one title on other days stay two.
+        day = day_of(event.start) if event is not None else None
+        name = f"{title}\n{day.isoformat() if day else entry.when or entry.date_text or ''}"
+        url = f"{canonical_url(list_url)}#" + hashlib.sha256(name.encode()).hexdigest()[:16]
+    key = url
     return Record(
         source_id=source.id,
         key=key,
@@ -104,6 +113,9 @@ def records_from_page(
         if embedded is not None:
             name = embedded.title
             record = record.model_copy(update={"event": embedded.event, "kind": "event"})
+    if entry.link is None and record.event is not None:
+        # A row without a link is the event itself, not news announcing it.
+        return split_announced(record, source.model_copy(update={"item_kind": "event"}))
     return split_announced(record, source, event_name=name)
 
 
@@ -175,4 +187,18 @@ def record_from_html_page(html: str, url: str, source: Source) -> Record | None:
 def records_from_html_page(html: str, url: str, source: Source) -> list[Record]:
     """Build the records of a detail page read without selectors (see split_announced)."""
     record = record_from_html_page(html, url, source)
-    return split_announced(record, source) if record is not None else []
+    if record is None:
+        return []
+    if record.event is None:
+        year = year_of(record.date_published) or page_year(html)
+        text = record.content_text or ""
+        event = time_pair(html, text) or page_event(record.title, text, year)
+        if event is not None:
+            if record.date_published == event.start:
+                # The first <time datetime> was the event's start, not a publication date.
+                record = record.model_copy(update={"date_published": None})
+            # The title names the day, or the lead states day and time: the page is about
+            # the event, so it is that event, not news plus the event it announces.
+            record = record.model_copy(update={"event": event, "kind": "event"})
+            return split_announced(record, source.model_copy(update={"item_kind": "event"}))
+    return split_announced(record, source)

@@ -50,7 +50,11 @@ def test_event_source_yields_only_the_event(serve_site) -> None:
     assert set(records) == {"musterstadt-news-201", "musterstadt-news-202"}
     assert records["musterstadt-news-201"].kind == "event"
     assert records["musterstadt-news-201"].announced_by is None
-    assert records["musterstadt-news-202"].kind == "news"  # says nothing of an event
+    # item_kind = "event" makes every item an event: its date is the start (issue 10).
+    opening = records["musterstadt-news-202"]
+    assert opening.kind == "event"
+    assert opening.event.start == datetime(2021, 3, 2, 9, tzinfo=BERLIN)
+    assert opening.date_published is None
 
 
 def test_html_detail_with_schemaorg_event_names_the_event(serve_site) -> None:

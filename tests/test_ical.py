@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -93,14 +93,31 @@ def test_recurrences_are_expanded_with_exdate_rdate_and_overrides(
     assert len({r.key for r in repair}) == len(repair)
 
 
-def test_window_is_bounded_around_today(records: dict[str, Record]) -> None:
-    assert "neujahrsempfang-2023@musterstadt.example" not in records  # long past
-    repair = [r for r in records.values() if r.key.startswith("repair-cafe@")]
-    last = max(r.event.start for r in repair)
-    assert date(2025, 8, 1) < last.date() <= date(2025, 9, 1)  # a year ahead, no more
-    later = records_from_ical(CALENDAR.read_bytes(), ical_source(), "https://x.example/k.ics",
+def test_single_events_are_kept_however_old_and_series_run_from_their_first_occurrence(
+        records: dict[str, Record]) -> None:
+    # The archive: a single event long past is a record all the same.
+    assert records["neujahrsempfang-2023@musterstadt.example"].event.start.year == 2023
+    repair = sorted(r.event.start for r in records.values() if r.key.startswith("repair-cafe@"))
+    first = records_from_ical(CALENDAR.read_bytes(), ical_source(), "https://x.example/k.ics",
                               today=date(2030, 1, 1))
-    assert {r.title for r in later} == {"Repair-Café"}  # only the open-ended series is left
+    # Years later the series still starts where its rule starts, and reaches a year ahead.
+    later = sorted(r.event.start for r in first if r.key.startswith("repair-cafe@"))
+    assert later[0] == repair[0]
+    assert date(2030, 12, 1) < later[-1].date() <= date(2031, 1, 1)
+    assert date(2025, 8, 1) < repair[-1].date() <= date(2025, 9, 1)  # a year ahead, no more
+    assert {r.title for r in first} >= {"Repair-Café", "Bürgersprechstunde im Rathaus"}
+
+
+def test_an_endless_series_keeps_its_latest_occurrences_up_to_the_cap() -> None:
+    from regiofeed.spiders.ical import MAX_PER_SERIES
+
+    body = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:daily@x\r\n"
+            b"SUMMARY:Taeglich\r\nDTSTART;TZID=Europe/Berlin:20000101T090000\r\n"
+            b"RRULE:FREQ=DAILY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    found = records_from_ical(body, ical_source(), "https://x.example/k.ics", today=TODAY)
+    starts = sorted(r.event.start for r in found)
+    assert len(found) == MAX_PER_SERIES
+    assert starts[-1].date() == TODAY + timedelta(days=365)
 
 
 def test_status_and_online_places(records: dict[str, Record]) -> None:
@@ -134,10 +151,16 @@ def test_ical_crawl_reads_the_calendar(serve_site) -> None:
     server: SiteServer = serve_site(KINDS)
     result = crawl(ical_source(server.url("/ical/veranstaltungen.ics")), FAST)
     assert result.ok, result.error
-    # The real today: only the open-ended weekly series is always inside the window.
+    # The real today: the open-ended weekly series runs from its first occurrence to a year
+    # ahead, so it grows with the years (up to the cap).
     repair = [r for r in result.records if r.key.startswith("repair-cafe@")]
-    assert 45 <= len(repair) <= 60
-    assert all(r.kind == "event" and r.event.start.weekday() == 2 for r in repair)
+    years = (date.today() - date(2024, 9, 1)).days / 365
+    assert 52 * (years + 1) - 6 <= len(repair) <= 52 * (years + 1) + 6
+    assert any(r.key.startswith("neujahrsempfang-2023@") for r in result.records)
+    # Wednesdays, but for the RDATE (a Saturday) and the moved one (a Thursday) of September 2024.
+    exceptions = {date(2024, 9, 7), date(2024, 9, 12)}
+    assert all(r.kind == "event" for r in repair)
+    assert {r.event.start.date() for r in repair if r.event.start.weekday() != 2} == exceptions
 
 
 def test_ical_crawl_of_no_calendar_fails_the_source(serve_site) -> None:

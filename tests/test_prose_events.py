@@ -1,0 +1,92 @@
+"""Events in running prose and in schema.org markup, through real crawls on 127.0.0.1 (auto):
+an event page is one event item, a page of tips yields one event per section, a report of a
+past event yields none; all-day schema.org events and HTML entities in their names."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from regiofeed.flows.demo.server import SiteServer
+from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.spiders.crawl import crawl
+
+BERLIN = ZoneInfo("Europe/Berlin")
+FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
+                     contact="https://example.org/regiofeed-test")
+EVENTS = Path(__file__).parent / "sites" / "events"
+REAL = Path(__file__).parent / "realworld" / "events"
+
+
+def source(url: str) -> Source:
+    return Source.model_validate({"id": "prosa", "name": "Musterdorf", "publisher": "Gemeinde",
+                                  "url": url, "kind": "auto", "licence": "dl-by-de/2.0"})
+
+
+def test_page_about_an_event_is_one_event_item_with_time_and_place(serve_site) -> None:
+    server: SiteServer = serve_site(EVENTS)
+    result = crawl(source(server.url("/prosa/dorffest.html")), FAST)
+    assert result.ok, result.error
+    assert len(result.records) == 1  # the event, not news plus the event
+    fest = result.records[0]
+    assert (fest.kind, fest.title) == ("event", "Dorffest 2025")
+    assert fest.event.start == datetime(2025, 4, 12, 10, tzinfo=BERLIN)
+    assert fest.event.end == datetime(2025, 4, 12, 16, tzinfo=BERLIN)
+    assert "Gemeindehaus" in (fest.event.location.name or "")
+
+
+def test_page_of_tips_yields_one_event_per_section(serve_site) -> None:
+    server: SiteServer = serve_site(EVENTS)
+    result = crawl(source(server.url("/prosa/tipps.html")), FAST)
+    assert result.ok, result.error
+    news = [r for r in result.records if r.kind == "news"]
+    events = sorted((r for r in result.records if r.kind == "event"), key=lambda r: r.event.start)
+    assert len(news) == 1
+    assert [(r.title, r.event.start) for r in events] == [
+        ("Laternenumzug der Kita", datetime(2024, 11, 1, 17, 30, tzinfo=BERLIN)),
+        ("Kürbisfest auf dem Hof Meyer", datetime(2024, 11, 2, 11, tzinfo=BERLIN)),
+        ("Konzert in der Dorfkirche", datetime(2024, 11, 3, 16, tzinfo=BERLIN)),
+    ]
+    assert events[1].event.end == datetime(2024, 11, 2, 17, tzinfo=BERLIN)
+    assert all(r.announced_by == news[0].key for r in events)
+    assert "Dorfkirche Musterdorf" in (events[2].event.location.name or "")
+
+
+def test_report_of_a_past_event_yields_no_event(serve_site) -> None:
+    server: SiteServer = serve_site(EVENTS)
+    result = crawl(source(server.url("/prosa/bericht.html")), FAST)
+    assert result.ok, result.error
+    assert [r.kind for r in result.records] == ["news"]
+
+
+def test_real_announcement_in_prose_takes_its_year_from_the_page(serve_site) -> None:
+    server: SiteServer = serve_site(REAL / "piratenpartei-mv-demo")
+    result = crawl(source(server.url("/piratenpartei-mv.de.grundeinkommen.html")), FAST)
+    assert result.ok, result.error
+    [demo] = [r for r in result.records if r.kind == "event"]
+    # "am 14. September um 13 Uhr", the post of 12. September 2013.
+    assert demo.event.start == datetime(2013, 9, 14, 13, tzinfo=BERLIN)
+
+
+def test_schemaorg_event_from_midnight_to_23_59_is_all_day_and_its_name_decoded(
+        serve_site) -> None:
+    server: SiteServer = serve_site(EVENTS)
+    result = crawl(source(server.url("/schema/sommerfest.html")), FAST)
+    assert result.ok, result.error
+    [fest] = [r for r in result.records if r.kind == "event"]
+    assert fest.title == "Kinder- & Jugendfest"
+    assert (fest.event.start, fest.event.end, fest.event.all_day) == (
+        date(2025, 6, 6), date(2025, 6, 7), True)
+
+
+def test_time_elements_from_and_to_are_the_event_not_its_publication(serve_site) -> None:
+    server: SiteServer = serve_site(EVENTS)
+    result = crawl(source(server.url("/prosa/vortrag.html")), FAST)
+    assert result.ok, result.error
+    [talk] = result.records
+    assert talk.kind == "event"
+    assert (talk.event.start, talk.event.end) == (datetime(2025, 3, 14, 19, tzinfo=BERLIN),
+                                                  datetime(2025, 3, 14, 21, tzinfo=BERLIN))
+    assert talk.date_published is None  # the first <time> was the start, not a publication
+    assert talk.event.location.street == "Am Anger 2"
