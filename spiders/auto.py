@@ -25,124 +25,52 @@ what was found and used, for health.json.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from regiofeed.models.normalise.dates import parse_when
 from regiofeed.models.normalise.urls import canonical_url
 from regiofeed.models.records import Record
 from regiofeed.models.sources import Source
-from regiofeed.spiders.base import SourceSpider, describe_failure
-from regiofeed.spiders.blocks import DOCUMENT_SUFFIXES, Block, BlockList, page_topic
-from regiofeed.spiders.degraded import read_feed
+from regiofeed.spiders.auto_feeds import FeedSteps
+from regiofeed.spiders.auto_lists import ListSteps
+from regiofeed.spiders.auto_sitemaps import SitemapSteps
+from regiofeed.spiders.auto_state import (
+    _FEED_KINDS,
+    _MIN_LIST_ON_ARTICLE,
+    _MIN_UNDATED_ARTICLE,
+    _content_type,
+    _count,
+    _items,
+    _prefix,
+    _SitemapState,
+    _visible_headline,
+)
+from regiofeed.spiders.base import SourceSpider
+from regiofeed.spiders.blocks import page_topic
 from regiofeed.spiders.discover import (
     KIND_NAMES,
-    FeedLink,
-    choose_feeds,
-    find_feeds,
     is_site_root,
     looks_like_feed_url,
-    robots_sitemaps,
-    section_links,
-    sitemap_item_urls,
     sniff,
-    useful_child_sitemap,
 )
 from regiofeed.spiders.encoding import repaired
-from regiofeed.spiders.event_feed import as_event_feed
 from regiofeed.spiders.event_tables import events_from_rows
-from regiofeed.spiders.extract import EVENT_KEY_SUFFIX, ListEntry, records_from_entry
-from regiofeed.spiders.feed import feed_input
-from regiofeed.spiders.homelists import home_news, own_news
-from regiofeed.spiders.ical import records_from_ical
-from regiofeed.spiders.jsonfeed import NotAJsonFeed, parse_json_feed
 from regiofeed.spiders.jsonld import records_from_structured, structured_page
 from regiofeed.spiders.listpage import find_list_blocks
 from regiofeed.spiders.middlewares import CONDITIONAL
 from regiofeed.spiders.oparl import OparlWalk, sniff_oparl
-from regiofeed.spiders.pages import records_from_html_page, records_from_page
+from regiofeed.spiders.pages import records_from_html_page
 from regiofeed.spiders.pagination import find_next_page
-from regiofeed.spiders.probes import ProbeLink, cms_probes, with_probes
 from regiofeed.spiders.prose import tips_records
-from regiofeed.spiders.regions import beside_article, has_headline, is_article_page, page_headline
-from regiofeed.spiders.selectors import detail_facts
-from regiofeed.spiders.sitemap import parse_sitemap
-from regiofeed.spiders.teasers import TeaserFollower, is_teaser
-
-# Feeds of one family tried before giving up on it.
-_MAX_FEED_TRIES = 3
-# Sitemap files read (index plus children) and pages taken from them per list page allowed.
-_MAX_SITEMAPS = 6
-_SITEMAP_PAGES_PER_LIST_PAGE = 10
-_FEED_KINDS = ("rss", "atom", "jsonfeed", "ical")
-# On a page that is an article, fewer blocks than this are its teasers, not its list.
-_MIN_LIST_ON_ARTICLE = 4
-# Characters of main text that make an undated page an article.
-_MIN_UNDATED_ARTICLE = 300
+from regiofeed.spiders.regions import beside_article, has_headline, is_article_page
+from regiofeed.spiders.teasers import TeaserFollower
 
 
-@dataclass
-class _FeedAttempt:
-    """Feeds to try for one page, per family, and what came of them."""
-
-    page: TextResponse
-    hop: int
-    families: list[list[FeedLink]]
-    family: int = 0
-    index: int = 0
-    used: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _ListState:
-    """One list being read page by page (the source's list, or a home page's section)."""
-
-    name: str
-    signature: tuple[str, str, str]
-    source: Source
-    event_list: bool
-    first: BlockList
-    prefix: str = ""
-    pages: int = 0
-    blocks: int = 0
-    seen: set[str] = field(default_factory=set)
-
-    def describe(self) -> str:
-        kind = "events list" if self.event_list else "list"
-        text = self.first.describe().replace("list of", f"{kind} of", 1)
-        text = re.sub(r"of \d+ blocks?", f"of {self.blocks} block{'s' * (self.blocks != 1)}",
-                      text, count=1)
-        return f"{self.prefix}{text}; {self.pages} page{'s' * (self.pages != 1)}"
-
-
-@dataclass
-class _SitemapState:
-    page: TextResponse
-    hop: int
-    queue: list[str]
-    entries: list[tuple[str, Any]] = field(default_factory=list)
-    read: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _HomeState:
-    """A home page whose sections are being read, and its own list to fall back on."""
-
-    page: TextResponse
-    own: BlockList | None
-    pending: int = 0
-    failed: int = 0
-
-
-class AutoSpider(TeaserFollower, SourceSpider):
+class AutoSpider(ListSteps, SitemapSteps, FeedSteps, TeaserFollower, SourceSpider):
     """Discover how a URL offers its news and events, and read them that way (see above)."""
 
     def __init__(self, source: Source, **kwargs: Any) -> None:
@@ -227,100 +155,10 @@ class AutoSpider(TeaserFollower, SourceSpider):
             return
         yield from self._discover(response, hop=0)
 
-    def _feed_records(self, response: Response, kind: str | None) -> list[Record] | None:
-        """Read a feed or calendar response; None when it is none."""
-        if kind == "ical":
-            try:
-                return records_from_ical(response.body, self.source, response.url)
-            except ValueError:
-                return None
-        title: str | None = None
-        if kind == "jsonfeed":
-            try:
-                entries = parse_json_feed(response.body)
-            except NotAJsonFeed:
-                return None
-        elif kind in ("rss", "atom"):
-            body, headers = feed_input(response)
-            parsed, degraded = read_feed(body, headers, response.url)
-            self.page_errors.extend(degraded)
-            if not parsed.entries and not parsed.get("version"):
-                return None
-            entries = parsed.entries
-            title = parsed.feed.get("title")
-        else:
-            return None
-        source = as_event_feed(self.source, title, response.url, entries)
-        records = []
-        for entry in entries:
-            found = records_from_entry(entry, source, response.url)
-            if found and self.source.follow_teasers and is_teaser(entry):
-                self.teaser_keys.add(found[0].key)
-            records += found
-        return records
 
-    # -- step 2: feeds and calendars of the page
 
-    def _discover(self, response: TextResponse, hop: int) -> Iterator[Any]:
-        title = " ".join(response.css("title::text").get(default="").split())
-        plan = choose_feeds(find_feeds(response.text, response.url), response.url, title)
-        # Ask the CMS first: its feeds at their known addresses (spiders.probes).
-        topic = page_topic(response.url, title)
-        probes = [probe for probe in cms_probes(response.text, response.url, topic)
-                  if not (topic == "news" and probe.family == "calendar")
-                  and not (topic == "events" and probe.family == "feed")]
-        if probes:
-            plan = with_probes(plan, probes)
-        if plan:
-            yield from self._next_feed(_FeedAttempt(page=response, hop=hop, families=plan))
-            return
-        yield from self._without_feeds(response, hop)
 
-    def _next_feed(self, attempt: _FeedAttempt) -> Iterator[Any]:
-        while attempt.family < len(attempt.families):
-            candidates = attempt.families[attempt.family]
-            if attempt.index < min(len(candidates), _MAX_FEED_TRIES):
-                feed = candidates[attempt.index]
-                attempt.index += 1
-                if feed.url in self.followed:
-                    continue
-                self.followed.add(feed.url)
-                yield scrapy.Request(feed.url, callback=self.parse_feed,
-                                     errback=self.on_feed_error, dont_filter=True,
-                                     cb_kwargs={"attempt": attempt, "feed": feed},
-                                     meta={CONDITIONAL: False})
-                return
-            attempt.family += 1
-            attempt.index = 0
-        if not attempt.used:
-            yield from self._without_feeds(attempt.page, attempt.hop)
 
-    def parse_feed(self, response: Response, attempt: _FeedAttempt, feed: FeedLink) -> Any:
-        kind = sniff(response.body, _content_type(response))
-        records = self._feed_records(response, kind) if kind in _FEED_KINDS else None
-        if records:
-            found = replace(feed, kind=kind or feed.kind)
-            attempt.used.append(feed.url)
-            prefix = _prefix(attempt.hop, attempt.page.url)
-            self._note(f"feed {feed.url}",
-                       f"{prefix}{found.describe()}, {_items(len(records))}"
-                       f"{self._teasers_note()}")
-            yield from self._emit_feed(records)
-            attempt.family += 1
-            attempt.index = 0
-        else:
-            self.tried.append(f"{feed.url}: {'no items' if records is not None else 'no feed'}")
-            if isinstance(feed, ProbeLink):
-                self.probe_misses.append(
-                    f"{feed.describe()}: {'no items' if records is not None else 'no feed'}")
-        yield from self._next_feed(attempt)
-
-    def on_feed_error(self, failure: Failure) -> Iterator[Any]:
-        self.tried.append(describe_failure(failure))
-        feed = failure.request.cb_kwargs["feed"]
-        if isinstance(feed, ProbeLink):
-            self.probe_misses.append(f"{feed.describe()}: {describe_failure(failure)}")
-        yield from self._next_feed(failure.request.cb_kwargs["attempt"])
 
     # -- steps 3 to 6
 
@@ -433,193 +271,22 @@ class AutoSpider(TeaserFollower, SourceSpider):
         if stub is not None:
             yield from self._emit([stub])
 
-    # -- step 4: sitemaps and sections of a home page
 
-    def _try_sitemaps(self, page: TextResponse, hop: int) -> Iterator[Any]:
-        state = _SitemapState(page=page, hop=hop, queue=[])
-        yield scrapy.Request(urljoin(page.url, "/robots.txt"), callback=self.parse_robots,
-                             errback=self.on_robots_error, dont_filter=True,
-                             cb_kwargs={"state": state}, meta={CONDITIONAL: False})
 
-    def parse_robots(self, response: Response, state: _SitemapState) -> Iterator[Any]:
-        text = response.text if isinstance(response, TextResponse) else response.body.decode(
-            "utf-8", "replace")
-        state.queue = robots_sitemaps(text) or [urljoin(state.page.url, "/sitemap.xml")]
-        yield from self._next_sitemap(state)
 
-    def on_robots_error(self, failure: Failure) -> Iterator[Any]:
-        state: _SitemapState = failure.request.cb_kwargs["state"]
-        state.queue = [urljoin(state.page.url, "/sitemap.xml")]
-        yield from self._next_sitemap(state)
 
-    def _next_sitemap(self, state: _SitemapState) -> Iterator[Any]:
-        while state.queue and len(state.read) < _MAX_SITEMAPS:
-            url = state.queue.pop(0)
-            if url in state.read:
-                continue
-            state.read.append(url)
-            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_sitemap_error,
-                                 dont_filter=True, cb_kwargs={"state": state},
-                                 meta={CONDITIONAL: False})
-            return
-        yield from self._sitemap_done(state)
 
-    def parse_sitemap(self, response: Response, state: _SitemapState) -> Iterator[Any]:
-        yield from self._read_sitemap(response, state)
 
-    def _read_sitemap(self, response: Response, state: _SitemapState) -> Iterator[Any]:
-        if not state.read:
-            state.read.append(response.url)
-        try:
-            entries, children = parse_sitemap(response.body)
-        except ValueError:
-            entries, children = [], []
-        state.entries += entries
-        # News and event sitemaps first (post-sitemap.xml, tribe_events-sitemap.xml).
-        useful = [child for child in children if useful_child_sitemap(child)]
-        useful.sort(key=lambda child: page_topic(child) is None
-                    and not re.search(r"post|news|event", child, re.I))
-        state.queue += useful
-        yield from self._next_sitemap(state)
 
-    def on_sitemap_error(self, failure: Failure) -> Iterator[Any]:
-        yield from self._next_sitemap(failure.request.cb_kwargs["state"])
 
-    def _sitemap_done(self, state: _SitemapState) -> Iterator[Any]:
-        limit = self.source.max_pages * _SITEMAP_PAGES_PER_LIST_PAGE
-        site = state.read[0] if state.read else state.page.url
-        urls = sitemap_item_urls(state.entries, site, limit)
-        if not urls:
-            self.tried.append("sitemaps" if state.read else "no sitemap")
-            if isinstance(state.page, TextResponse) and state.hop == 0:
-                yield from self._home_sections(state.page)
-            return
-        self._note("sitemap", f"{len(urls)} news and events pages of the sitemap "
-                              f"{state.read[0]}")
-        for url in urls:
-            self.followed.add(url)
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_page_error)
 
-    def parse_article(self, response: Response) -> Iterator[Any]:
-        if self.detail_not_modified(response):
-            return
-        response = repaired(response)
-        if isinstance(response, TextResponse):
-            yield from self._emit(records_from_html_page(response.text, response.url,
-                                                         self.source))
 
-    def _home_sections(self, page: TextResponse) -> Iterator[Any]:
-        sections = section_links(page.text, page.url)
-        # The home page's own news: a dated list, else its undated headline links.
-        own = own_news(find_list_blocks(page.text, page.url), home_news(page.text, page.url))
-        if not sections:
-            if own is not None:
-                yield from self._start_list(page, own, 0, home=True)
-            else:
-                self.tried.append("no news or events section linked from the home page")
-            return
-        state = _HomeState(page=page, own=own)
-        for link, _topic in sections:
-            if link in self.followed:
-                continue
-            self.followed.add(link)
-            state.pending += 1
-            yield scrapy.Request(link, callback=self.parse_section,
-                                 errback=self.on_section_error, cb_kwargs={"state": state})
 
-    def parse_section(self, response: Response, state: _HomeState | None = None) -> Iterator[Any]:
-        response = repaired(response)
-        if isinstance(response, TextResponse):
-            yield from self._discover(response, hop=1)
 
-    def on_section_error(self, failure: Failure) -> Iterator[Any]:
-        """A section of the home page failed; when all did, read the home page's own list."""
-        self.on_page_error(failure)
-        state: _HomeState = failure.request.cb_kwargs["state"]
-        state.failed += 1
-        if state.failed == state.pending and state.own is not None:
-            self.tried.append("every news or events section of the home page failed")
-            yield from self._start_list(state.page, state.own, 0, home=True)
 
-    # -- step 5: repeated blocks, detail pages, further list pages
 
-    def _start_list(self, response: TextResponse, blocks: BlockList, hop: int,
-                    home: bool = False) -> Iterator[Any]:
-        heading = " ".join(" ".join(response.css("h1 ::text").getall()).split())
-        # A home page's headings name the whole site's topics, not its list's.
-        topic = None if home else page_topic(response.url, heading)
-        event_list = self.source.item_kind == "event" or (
-            self.source.item_kind is None and topic == "events")
-        source = self.source
-        if event_list and source.item_kind is None:
-            # An events page lists events, not news announcing them.
-            source = source.model_copy(update={"item_kind": "event"})
-        state = _ListState(name=f"list {response.url}", signature=blocks.signature,
-                           source=source, event_list=event_list, first=blocks,
-                           prefix=_prefix(hop, response.url))
-        state.seen.add(canonical_url(response.url))
-        yield from self._list_page(response, blocks, state)
 
-    def _list_page(self, response: TextResponse, blocks: BlockList,
-                   state: _ListState) -> Iterator[Any]:
-        state.pages += 1
-        state.blocks += len(blocks.blocks)
-        self._note(state.name, state.describe())
-        today = date.today()
-        for block in blocks.blocks:
-            entry = _entry(block, state.event_list, today)
-            if not block.link or urlsplit(block.link).path.lower().endswith(DOCUMENT_SUFFIXES):
-                # A PDF or office file: the list says all we can read.
-                yield from self._emit(records_from_page(state.source, entry, response.url))
-                continue
-            if block.link in self.followed:
-                continue
-            self.followed.add(block.link)
-            yield response.follow(block.link, callback=self.parse_detail,
-                                  errback=self.on_detail_error,
-                                  cb_kwargs={"entry": entry, "list_url": response.url,
-                                             "state": state})
-        if state.pages >= self.source.max_pages:
-            return
-        exclude = {block.link for block in blocks.blocks if block.link}
-        next_url = find_next_page(response.text, response.url, exclude=exclude)
-        if next_url and canonical_url(next_url) not in state.seen:
-            state.seen.add(canonical_url(next_url))
-            # Further list pages are fetched in full: a 304 would not say which items they hold.
-            yield scrapy.Request(next_url, callback=self.parse_list, errback=self.on_page_error,
-                                 cb_kwargs={"state": state}, meta={CONDITIONAL: False})
 
-    def parse_list(self, response: Response, state: _ListState) -> Iterator[Any]:
-        response = repaired(response)
-        if not isinstance(response, TextResponse):
-            return
-        blocks = find_list_blocks(response.text, response.url, signature=state.signature)
-        if blocks is None:
-            self.page_errors.append(f"no list found on the further page {response.url}")
-            return
-        yield from self._list_page(response, blocks, state)
-
-    def parse_detail(self, response: Response, entry: ListEntry, list_url: str,
-                     state: _ListState) -> Iterator[Any]:
-        key = canonical_url(response.url)
-        if self.not_modified(response, key=key):
-            self.unchanged_keys.add(key + EVENT_KEY_SUFFIX)
-            return
-        response = repaired(response)
-        if not isinstance(response, TextResponse):
-            yield from self._emit(records_from_page(state.source, entry, list_url))
-            return
-        yield from self._emit(records_from_page(
-            state.source, entry, list_url, detail_html=response.text, detail_url=response.url,
-            detail=detail_facts(response, None),
-        ))
-
-    def on_detail_error(self, failure: Failure) -> Iterator[Any]:
-        """A detail page failed: note it, and keep what the list page said."""
-        self.on_page_error(failure)
-        kwargs = failure.request.cb_kwargs
-        yield from self._emit(records_from_page(kwargs["state"].source, kwargs["entry"],
-                                                kwargs["list_url"]))
 
     # -- step 6: the page lists events without links, or is an article
 
@@ -676,92 +343,7 @@ class AutoSpider(TeaserFollower, SourceSpider):
         yield from self._emit(records)
 
 
-def _visible_headline(records: list[Record], own: Record, html: str) -> list[Record]:
-    """The page's schema.org Article with the headline the page shows, where the two differ
-    (a CMS that keeps another article's data in its JSON-LD): readers see the page's."""
-    headline = page_headline(html) if has_headline(html) else None
-    if not headline or " ".join(headline.split()).casefold() == own.title.casefold():
-        return records
-    note = f"the page's schema.org headline is {own.title!r}; the page shows {headline!r}"
-    fixed = own.model_copy(update={"title": headline, "notes": [*(own.notes or []), note]})
-    return [fixed if record is own else record for record in records]
 
 
 def _page_heading(response: TextResponse) -> str:
     return " ".join(" ".join(response.css("h1 ::text").getall()).split())
-
-
-def _entry(block: Block, event_list: bool, today: date) -> ListEntry:
-    """Turn a block into a ListEntry: an events list's date is the event's time."""
-    date_text = complete_year(block.date_text, today, future=event_list)
-    when_text = complete_year(block.when_text, today, future=event_list)
-    if event_list:
-        return ListEntry(title=block.title, link=block.link, summary=block.summary,
-                         location=block.location, when=when_text or date_text)
-    return ListEntry(title=block.title, link=block.link, date_text=date_text,
-                     summary=block.summary, location=block.location)
-
-
-_YEARLESS_NUMERIC_RE = re.compile(r"(?<![\d.])(\d{1,2}\.\s?\d{1,2}\.)(?!\s?\d)")
-_YEARLESS_NAMED_RE = re.compile(
-    r"(?<![\d.])(\d{1,2}\.?\s*(?:jan(?:uar)?|jän(?:ner)?|feb(?:ruar)?|märz|mär|apr(?:il)?|mai|"
-    r"juni?|juli?|aug(?:ust)?|sept?(?:ember)?|okt(?:ober)?|nov(?:ember)?|dez(?:ember)?)\.?)"
-    r"(?!\s*,?\s*\d{4})", re.IGNORECASE)
-
-
-def complete_year(text: str | None, today: date, *, future: bool) -> str | None:
-    """Add the year to a date a list shows without one ("Sa, 01.06.", "27. Mai").
-
-    Lists of events look ahead: a day more than two months before `today` is next year's.
-    News lists look back: a day after `today` is last year's.
-
-    >>> complete_year("Sa, 01.06., 10 Uhr", date(2024, 8, 1), future=False)
-    'Sa, 01.06.2024, 10 Uhr'
-    >>> complete_year("1. Februar", date(2024, 8, 1), future=True)
-    '1. Februar 2025'
-    """
-    if not text or parse_when(text) is not None:
-        return text
-    for pattern, joiner in ((_YEARLESS_NUMERIC_RE, ""), (_YEARLESS_NAMED_RE, " ")):
-        match = pattern.search(text)
-        if not match:
-            continue
-        completed = _with_year(text, match, joiner, today.year)
-        when = parse_when(completed)
-        if when is None:
-            continue
-        start = when.start.date() if isinstance(when.start, datetime) else when.start
-        if future and (today - start).days > 62:
-            completed = _with_year(text, match, joiner, today.year + 1)
-        elif not future and (start - today).days > 1:
-            completed = _with_year(text, match, joiner, today.year - 1)
-        return completed
-    return text
-
-
-def _with_year(text: str, match: re.Match[str], joiner: str, year: int) -> str:
-    return f"{text[:match.end(1)]}{joiner}{year}{text[match.end(1):]}"
-
-
-def _prefix(hop: int, url: str) -> str:
-    return f"section {url}: " if hop else ""
-
-
-def _count(records: list[Record]) -> str:
-    events = sum(1 for record in records if record.kind == "event")
-    news = len(records) - events
-    parts = []
-    if events:
-        parts.append(f"{events} event{'s' * (events != 1)}")
-    if news:
-        parts.append(f"{news} article{'s' * (news != 1)}")
-    return ", ".join(parts)
-
-
-def _items(count: int) -> str:
-    return f"{count} item{'s' * (count != 1)}"
-
-
-def _content_type(response: Response) -> str:
-    return (response.headers.get("Content-Type") or b"").decode("latin-1")
-
