@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import jsonschema
+from json_reply import send_json
 
 SPEC = Path(__file__).parent / "oparl" / "spec"
 EXAMPLE_HOST = "https://oparl.example.org"
@@ -189,11 +190,7 @@ class OparlServer:
                 server.requests.append(self.path)
                 status, data = server._answer(self.path)
                 body = json.dumps(data).replace(EXAMPLE_HOST, server.base).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_json(self, status, body)
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from graphql import GraphQLSchema, build_schema, graphql_sync
+from json_reply import send_json
 
 SCHEMA_FILE = Path(__file__).parent / "sva" / "schema.graphql"
 CLIENT_ID = "regiofeed-test"
@@ -123,11 +124,7 @@ class SvaServer:
                 else:
                     status, data = 404, {}
                 body = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_json(self, status, body)
 
             def log_message(self, *args: Any) -> None:
                 pass
