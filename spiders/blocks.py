@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
-from regiofeed.models.normalise.dates import parse_when
+from regiofeed.models.normalise.dates import MONTH_WORDS, parse_when
 
 HtmlElement = lxml.html.HtmlElement
 # Pages arrive as text (spiders.encoding decoded them); handed to lxml as UTF-8 bytes, since a
@@ -90,9 +90,8 @@ _TOPIC_WORDS = {
 # Dates as list pages show them: ISO, 27.05.2019, 27.5.19, 27. Mai 2019, with an optional
 # weekday before, a range after ("3.–5.10.2024", "25.08.2023 – 26.08.2023") and a time
 # ("18:00 Uhr", "@ 10:00 - 12:00"). parse_when decides whether a match is a date.
-_MONTHS = (r"(?:jan(?:uar)?|jän(?:ner)?|feb(?:ruar)?|mär(?:z)?|maerz|mrz|apr(?:il)?|mai|"
-           r"juni?|juli?|aug(?:ust)?|sept?(?:ember)?|okt(?:ober)?|nov(?:ember)?|dez(?:ember)?|"
-           r"january|february|march|may|june|july|october|december)\.?")
+# The German month words, and the English ones a German site's CMS may print.
+_MONTHS = rf"(?:{MONTH_WORDS}|january|february|march|may|june|july|october|december)\.?"
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
 _ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?"
 _NUMERIC_DATE = rf"{_DAY}\.\s?(?:0?[1-9]|1[0-2])\.(?:\s?(?:\d{{4}}|\d{{2}})(?![\d.])|(?!\s?\d))"

@@ -15,15 +15,14 @@ from datetime import date, datetime, timedelta
 
 from lxml.html import HtmlElement
 
-from regiofeed.models.normalise.dates import When, parse_date, parse_when
+from regiofeed.models.normalise.dates import MONTH_NAMES, When, parse_date, parse_when
 from regiofeed.models.normalise.places import is_online, parse_location
 from regiofeed.models.records import EventInfo, Location, Record
 from regiofeed.spiders.blocks import parse_html
 from regiofeed.spiders.event_tables import page_year
 from regiofeed.spiders.facts import labelled_place
 
-_MONTH = (r"(?:januar|jänner|februar|märz|april|mai|juni|juli|august|september|oktober|"
-          r"november|dezember)")
+_MONTH = MONTH_NAMES
 _WEEKDAY = (r"(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|"
             r"mo|di|mi|do|fr|sa|so)\.?")
 # "Samstag, 31. Januar 2015", "Dienstag, den 31. Oktober 2023", "31.10.2023", "19. August".

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from regiofeed.models.normalise.dates import parse_date
+from regiofeed.models.normalise.dates import MONTH_NAMES, parse_date
 
-_MONTHS = (r"(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober"
-           r"|November|Dezember)")
+_MONTHS = MONTH_NAMES
 # A full date with its year: a title that names a day without a year ("… ab 1. Oktober") is
 # a sentence about that day, not a stamp, and keeps its words.
 _DATE = rf"(?:\d{{1,2}}\.\s?\d{{1,2}}\.\s?\d{{4}}|\d{{1,2}}\.\s*{_MONTHS}\s+\d{{4}})"

@@ -21,10 +21,16 @@ _DATEPARSER_SETTINGS = {
     "DATE_ORDER": "DMY",
 }
 
-_MONTHS = (
+# German month names and their abbreviations: the one spelling list of every reader of dates
+# in text (list pages, titles, prose); lower case, for patterns compiled with re.IGNORECASE.
+MONTH_WORDS = (
     r"januar|jan|jänner|februar|feb|märz|maerz|mär|mrz|april|apr|mai|juni|jun|juli|jul"
     r"|august|aug|september|sept|sep|oktober|okt|november|nov|dezember|dez"
 )
+# The full names only, as a group that ignores case wherever it is used.
+MONTH_NAMES = (r"(?i:januar|jänner|februar|märz|april|mai|juni|juli|august|september|oktober"
+               r"|november|dezember)")
+_MONTHS = MONTH_WORDS
 _WEEKDAYS = ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
 _WEEKDAY_FULL = "|".join((*_WEEKDAYS, "sonnabend"))
 _WEEKDAY_ABBR = "mo|di|mi|do|fr|sa|so"
