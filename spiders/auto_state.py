@@ -9,7 +9,7 @@ from typing import Any
 
 from scrapy.http import Response, TextResponse
 
-from regiofeed.models.normalise.dates import parse_when
+from regiofeed.models.normalise.dates import MONTH_WORDS, parse_when
 from regiofeed.models.records import Record
 from regiofeed.models.sources import Source
 from regiofeed.spiders.blocks import Block, BlockList
@@ -120,9 +120,7 @@ _YEARLESS_NUMERIC_RE = re.compile(r"(?<![\d.])(\d{1,2}\.\s?\d{1,2}\.)(?!\s?\d)")
 
 
 _YEARLESS_NAMED_RE = re.compile(
-    r"(?<![\d.])(\d{1,2}\.?\s*(?:jan(?:uar)?|jän(?:ner)?|feb(?:ruar)?|märz|mär|apr(?:il)?|mai|"
-    r"juni?|juli?|aug(?:ust)?|sept?(?:ember)?|okt(?:ober)?|nov(?:ember)?|dez(?:ember)?)\.?)"
-    r"(?!\s*,?\s*\d{4})", re.IGNORECASE)
+    rf"(?<![\d.])(\d{{1,2}}\.?\s*(?:{MONTH_WORDS})\.?)(?!\s*,?\s*\d{{4}})", re.IGNORECASE)
 
 
 def complete_year(text: str | None, today: date, *, future: bool) -> str | None:

@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 from lxml.html import HtmlElement
 
-from regiofeed.models.normalise.dates import BERLIN, When, parse_when
+from regiofeed.models.normalise.dates import BERLIN, MONTH_NAMES, When, parse_when
 from regiofeed.models.normalise.places import is_online, parse_location
 from regiofeed.models.normalise.text import clean_text
 from regiofeed.models.normalise.urls import canonical_url
@@ -30,8 +30,7 @@ from regiofeed.spiders.facts import extract_event_facts
 
 _YEAR_RE = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 _FULL_DATE_RE = re.compile(
-    r"(?<![\d.])\d{1,2}\.\s?(?:\d{1,2}\.|(?:januar|februar|märz|april|mai|juni|juli|august|"
-    r"september|oktober|november|dezember)\s)\s?(20\d\d)(?!\d)", re.IGNORECASE)
+    rf"(?<![\d.])\d{{1,2}}\.\s?(?:\d{{1,2}}\.|{MONTH_NAMES}\s)\s?(20\d\d)(?!\d)", re.IGNORECASE)
 _TIME_ONLY_RE = re.compile(
     r"^\s*(?:ab|um|von|gegen|beginn:?)?\s*\d{1,2}(?:[:.]\d{2})?\s*(?:uhr)?"
     r"(?:\s*(?:-|–|—|bis)\s*\d{1,2}(?:[:.]\d{2})?\s*(?:uhr)?)?\s*$", re.IGNORECASE)
