@@ -49,12 +49,12 @@ def files(tree: Path, name: str) -> list[Path]:
     return found
 
 
-def node_or_skip() -> str:
+def node_or_skip(package: str = "ical.js") -> str:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node not found: the JavaScript clients need Node.js (Debian: nodejs)")
-    if not (JS / "node_modules" / "ical.js").is_dir():
-        pytest.skip("tests/js/node_modules missing: run `make js` (npm ci in tests/js)")
+    if not (JS / "node_modules" / package).is_dir():
+        pytest.skip(f"tests/js/node_modules/{package} missing: run `make js` (npm ci in tests/js)")
     return node
 
 
@@ -170,3 +170,48 @@ def test_every_csv_reads_as_a_table(tree: Path, name: str) -> None:
             continue
         rows = list(csv.reader(io.StringIO(path.read_text("utf-8"), newline="")))
         assert rows and all(len(row) == len(rows[0]) for row in rows), path
+
+
+def test_every_feed_reads_with_two_javascript_feed_readers(tree: Path) -> None:
+    """rss-parser and feedsmith, which Node apps use, read every feed and the OPML without an
+    error, and see the items feedparser sees (JSON Feed: the items of the file)."""
+    node = node_or_skip("feedsmith")
+    node_or_skip("rss-parser")
+    paths = [*files(tree, "feed.xml"), *files(tree, "atom.xml"), *files(tree, "feed.json"),
+             tree / "feeds.opml"]
+    result = subprocess.run([node, str(JS / "feed_check.mjs"), *map(str, paths)],
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    for path in paths:
+        read = report[str(path)]
+        if path.suffix == ".opml":
+            assert read["outlines"] >= 1
+            continue
+        if path.suffix == ".json":
+            titles = [item["title"] for item in json.loads(path.read_text("utf-8"))["items"]]
+        else:
+            titles = [entry.title for entry in feedparser.parse(path.read_bytes()).entries]
+            assert [" ".join(t.split()) for t in read["rssParser"]["titles"]] == \
+                [" ".join(t.split()) for t in titles], path
+        assert len(read["feedsmith"]["titles"]) == len(titles), path
+        assert all(read["feedsmith"]["ids"]), path
+
+
+@pytest.mark.parametrize(("plain", "excel"), [("items.csv", "items-excel.csv"),
+                                              ("events.csv", "events-excel.csv")])
+def test_every_csv_reads_in_pandas_and_the_excel_variant_holds_the_same_table(
+        tree: Path, plain: str, excel: str) -> None:
+    import pandas  # a test dependency only: the product never needs it
+
+    for path in files(tree, plain):
+        if path.parent.name != "data":
+            continue
+        table = pandas.read_csv(path, dtype=str, keep_default_na=False)
+        german = pandas.read_csv(path.with_name(excel), sep=";", encoding="utf-8-sig",
+                                 dtype=str, keep_default_na=False)
+        assert list(table.columns) == list(german.columns), path
+        assert table.equals(german), path
+    whole = pandas.read_csv(tree / "data" / plain, dtype=str, keep_default_na=False)
+    assert len(whole) >= 10 and whole["id"].is_unique
+
