@@ -280,7 +280,8 @@ def aggregate(
     force: bool = False,
     only: list[str] | None = None,
 ) -> RunReport:
-    """One run: load the sources, crawl each due one as its own task, store, publish.
+    """One run: load the sources, crawl the due ones on the crawl engine, store each source as
+    its crawl ends (in source order), publish, and push where configured.
 
     `force` crawls every source whatever its schedule; `only` names the sources to crawl.
     """
