@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from crawl_settings import FAST as BASE
 from hostile import HostileServer
 
 from regiofeed.flows.demo.server import Reply, SiteServer, redirect
@@ -21,8 +22,7 @@ from regiofeed.models.sources import CrawlSettings, Source
 from regiofeed.spiders.engine import CrawlEngine
 from regiofeed.spiders.offhost import HostRule
 
-FAST = CrawlSettings(delay=0, timeout=30, source_timeout=4,
-                     contact="https://example.org/regiofeed-test")
+FAST = BASE.model_copy(update={"timeout": 30, "source_timeout": 4})
 ROOT = Path(__file__).resolve().parent.parent
 
 NESTED_BOMB = b"""<?xml version="1.0"?>

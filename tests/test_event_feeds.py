@@ -8,19 +8,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from crawl_settings import FAST
 
 from regiofeed.flows.demo.server import SiteServer
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.records import EventInfo, Record
-from regiofeed.models.sources import CrawlSettings, Source, parse_sources
+from regiofeed.models.sources import Source, parse_sources
 from regiofeed.models.store import Store
 from regiofeed.models.tables import utcnow
 from regiofeed.publish.items import newest_first
 from regiofeed.spiders.crawl import crawl
 
 BERLIN = ZoneInfo("Europe/Berlin")
-FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
-                     contact="https://example.org/regiofeed-test")
 EVENTS = Path(__file__).parent / "sites" / "events"
 BIRKENWERDER = Path(__file__).parent / "realworld" / "events" / "birkenwerder-veranstaltungen-rss"
 

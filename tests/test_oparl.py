@@ -8,15 +8,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import jsonschema
 import pytest
+from crawl_settings import PATIENT as FAST
 from oparl_fixtures import MEETINGS, OparlServer, tombstone, validate
 
 from regiofeed.models.crawl_result import CrawlResult
-from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.models.sources import Source
 from regiofeed.models.store import Store
 from regiofeed.spiders.crawl import crawl
-
-FAST = CrawlSettings(delay=0, timeout=5, source_timeout=60,
-                     contact="https://example.org/regiofeed-tests")
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from crawl_settings import FAST
+
 from regiofeed.flows.demo.server import SiteServer
-from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.models.sources import Source
 from regiofeed.spiders.crawl import crawl
 
 BERLIN = ZoneInfo("Europe/Berlin")
-FAST = CrawlSettings(delay=0, timeout=2, source_timeout=60,
-                     contact="https://example.org/regiofeed-test")
 EVENTS = Path(__file__).parent / "sites" / "events"
 REAL = Path(__file__).parent / "realworld" / "events"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import icalendar
 import pytest
 import realistic_tree as region
 from jsonschema import Draft202012Validator
+from shared import SHARED
 
 from regiofeed.publish import PublishSettings, publish_all
 
@@ -149,8 +149,7 @@ def test_every_page_is_valid_html_for_the_nu_checker(tree: Path) -> None:
 
 
 def test_the_catalogue_conforms_to_the_dcat_ap_de_shapes(tree: Path) -> None:
-    shared = os.environ.get("REGIOFEED_SHARED")
-    folder = Path(shared) if shared else Path(__file__).resolve().parents[2] / "shared"
+    folder = SHARED
     tool = folder / "tools" / "validate_dcat.py"
     if not tool.is_file():
         pytest.skip(f"DCAT-AP.de validator not found at {tool} (set REGIOFEED_SHARED)")

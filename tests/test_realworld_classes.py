@@ -14,10 +14,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from crawl_settings import FAST as BASE
 
 from regiofeed.flows.demo.server import Reply, Request, SiteServer
 from regiofeed.models.crawl_result import CrawlResult
-from regiofeed.models.sources import CrawlSettings, Source, parse_sources
+from regiofeed.models.sources import Source, parse_sources
 from regiofeed.models.store import Store
 from regiofeed.models.tables import utcnow
 from regiofeed.spiders.crawl import crawl
@@ -25,8 +26,7 @@ from regiofeed.spiders.crawl import crawl
 HERE = Path(__file__).parent / "realworld"
 SITES = HERE / "sites"
 CLASSES = HERE / "classes"
-FAST = CrawlSettings(delay=0, timeout=3, source_timeout=90,
-                     contact="https://example.org/regiofeed-test")
+FAST = BASE.model_copy(update={"timeout": 3, "source_timeout": 90})
 
 
 def auto(url: str, **extra: object) -> Source:

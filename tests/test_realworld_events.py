@@ -17,17 +17,17 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from crawl_settings import FAST as BASE
 from rapidfuzz import fuzz
 
 from regiofeed.flows.demo.server import SiteServer
 from regiofeed.models.normalise.dates import BERLIN
 from regiofeed.models.records import Record
-from regiofeed.models.sources import CrawlSettings, Source
+from regiofeed.models.sources import Source
 from regiofeed.spiders.crawl import crawl
 
 CORPUS = Path(__file__).parent / "realworld" / "events"
-FAST = CrawlSettings(delay=0, timeout=5, source_timeout=120,
-                     contact="https://example.org/regiofeed-test")
+FAST = BASE.model_copy(update={"timeout": 5, "source_timeout": 120})
 # Titles that share this much (rapidfuzz token_set_ratio, 0–100) name the same event.
 TITLE_SIMILARITY = 60
 PLACE_SIMILARITY = 60

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from crawl_settings import PATIENT as FAST
 from graphql import parse, validate
 from graphql.execution.values import get_variable_values
 from oparl_fixtures import OparlServer, tombstone
@@ -18,13 +19,11 @@ from sva_fixtures import CLIENT_ID, CLIENT_SECRET, SvaServer, sva_schema
 from regiofeed.flows.cli import main
 from regiofeed.flows.push_sva import push_sva
 from regiofeed.models.push_config import SvaPushConfig
-from regiofeed.models.sources import CrawlSettings, Source, SourcesError, parse_sources
+from regiofeed.models.sources import Source, SourcesError, parse_sources
 from regiofeed.models.store import Store
 from regiofeed.publish.sva import Mutation, destroy_mutation, item_mutation
 from regiofeed.spiders.crawl import crawl
 
-FAST = CrawlSettings(delay=0, timeout=5, source_timeout=60,
-                     contact="https://example.org/regiofeed-tests")
 ENV = {"REGIOFEED_SVA_CLIENT_ID": CLIENT_ID, "REGIOFEED_SVA_CLIENT_SECRET": CLIENT_SECRET}
 
 
