@@ -245,16 +245,22 @@ def push_sva_task(config: SourcesConfig, db_url: str, out_dir: str) -> bool:
 
 
 def select_sources(config: SourcesConfig, last_attempts: dict[str, datetime],
-                   force: bool, only: list[str] | None) -> list[Source]:
-    """The sources this run crawls: those named in `only`, else all (force) or the due ones."""
+                   force: bool, only: list[str] | None,
+                   deferred: dict[str, datetime] | None = None) -> list[Source]:
+    """The sources this run crawls: those named in `only`, else all (force) or the due ones.
+
+    A source whose server asked for a pause (`deferred`: Retry-After on 429/503) waits until
+    then, even with `force`; naming it in `only` is the operator's explicit override.
+    """
     if only:
         unknown = sorted(set(only) - {s.id for s in config.sources})
         if unknown:
             raise ValueError(f"no such source in the sources file: {', '.join(unknown)}")
         return [s for s in config.sources if s.id in only]
     now = utcnow()
-    return [s for s in config.sources
-            if force or is_due(s, last_attempts.get(s.id), now)]
+    deferred = deferred or {}
+    return [s for s in config.sources if s.id not in deferred
+            and (force or is_due(s, last_attempts.get(s.id), now))]
 
 
 def crawl_task_runner() -> Any:
@@ -289,13 +295,19 @@ def aggregate(
     config = load_sources_task(sources_file)
     with Store(db_url) as store:
         store.sync_sources(config.sources)
-        due = select_sources(config, store.last_attempts(), force, only)
+        deferred = store.deferred(utcnow())
+        due = select_sources(config, store.last_attempts(), force, only, deferred)
         validators = [store.validators(s.id) for s in due]
         run_id = store.begin_run()
     try:
         for stage, total in (("crawl", len(due)), ("store", len(due)), ("publish", 1)):
             progress.current().stage(stage, total)
         skipped = len(config.sources) - len(due)
+        crawled = {source.id for source in due}
+        for source_id, until in sorted(deferred.items()):
+            if source_id not in crawled:
+                logger.info("%s: deferred until %s (Retry-After)", source_id,
+                            until.astimezone(BERLIN).isoformat(timespec="minutes"))
         if skipped:
             logger.info("%d of %d sources not due yet", skipped, len(config.sources))
         ids = [source.id for source in due]

@@ -132,6 +132,8 @@ def source_health(session: Session, source_id: str) -> dict[str, Any]:
         "warnings": [clean_message(w) for w in last.warnings],
         # What auto found and used (copyable into sources.toml to freeze it).
         "discovered": last.discovered,
+        # Retry-After on 429/503: no run crawls the source before this time.
+        "deferred_until": last.deferred_until.isoformat() if last.deferred_until else None,
         "history": [_run_summary(run) for run in recent[:HISTORY]],
     }
     return {k: v for k, v in entry.items() if v is not None and v != []}

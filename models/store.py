@@ -201,6 +201,17 @@ class Store(CrawlStorage, ItemReading, ItemDecisions):
                                 .group_by(SourceRunRow.source_id))
             return {source_id: aware_utc(started) for source_id, started in rows}
 
+    def deferred(self, now: datetime) -> dict[str, datetime]:
+        """Sources whose last answer was Retry-After, and until when no run may crawl them."""
+        with Session(self.engine) as session:
+            latest = (select(SourceRunRow.source_id, func.max(SourceRunRow.id).label("last"))
+                      .group_by(SourceRunRow.source_id).subquery())
+            rows = session.exec(
+                select(SourceRunRow.source_id, SourceRunRow.deferred_until)
+                .join(latest, SourceRunRow.id == latest.c.last)
+                .where(SourceRunRow.deferred_until > now))
+            return {source_id: aware_utc(until) for source_id, until in rows}
+
 
     # -- reading --------------------------------------------------------------------------------
 

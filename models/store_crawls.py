@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, text
@@ -35,6 +35,13 @@ from regiofeed.models.tables import (
 # A record must be missing from this many successful crawls in a row before it counts as gone:
 # one miss can be a page that was briefly cut short.
 GONE_AFTER_MISSES = 2
+
+
+def _deferred_until(result: CrawlResult, now: datetime) -> datetime | None:
+    """When a source that answered Retry-After may be crawled again (None: whenever due)."""
+    if result.retry_after is None:
+        return None
+    return now + timedelta(seconds=result.retry_after)
 
 
 @dataclass(frozen=True)
@@ -168,7 +175,7 @@ class CrawlStorage:
             session.add(SourceRunRow(
                 run_id=run_id, source_id=result.source_id, started_at=started_at,
                 finished_at=now, ok=result.ok, error=result.error, warnings=warnings,
-                discovered=result.discovered,
+                discovered=result.discovered, deferred_until=_deferred_until(result, now),
                 statuses=result.statuses, pages=result.pages, bytes=result.bytes,
                 not_modified=result.not_modified,
                 records_seen=len(seen) if result.ok else 0, new=new, changed=changed,

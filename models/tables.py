@@ -172,6 +172,8 @@ class SourceRunRow(SQLModel, table=True):
     duration_s: float = 0.0
     # kind "auto": which probe, feed or list answered and why the others were not used.
     discovered: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The source answered 429/503 with Retry-After: no run crawls it again before this time.
+    deferred_until: datetime | None = _ts(nullable=True)
 
 
 class RecordIndexRow(SQLModel, table=True):

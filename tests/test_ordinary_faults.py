@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from test_flow import source_block, write_sources
 
 from regiofeed.flows.aggregate import aggregate
 from regiofeed.flows.cli import main
-from regiofeed.flows.demo.server import SiteServer, error
+from regiofeed.flows.demo.server import Reply, SiteServer, error
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.sources import SourcesError, load_sources, parse_sources
 from regiofeed.models.store import Store
@@ -59,15 +60,18 @@ licence = "dl-by-de/2.0"
     assert [link for link, _ in found.stubs] == ["https://musterdorf.example/termine/dorffest"]
 
 
-def test_health_never_quotes_markup_payloads_or_credentials(tmp_path: Path) -> None:
-    config = parse_sources("""[[source]]
+STADT = """[[source]]
 id = "stadt"
 name = "Stadt"
 publisher = "Stadt Musterstadt"
 url = "https://stadt.example/feed.xml"
 kind = "rss"
 licence = "dl-by-de/2.0"
-""").sources
+"""
+
+
+def test_health_never_quotes_markup_payloads_or_credentials(tmp_path: Path) -> None:
+    config = parse_sources(STADT).sources
     raw = ("parse error: XMLSyntaxError: <html><head><script>alert('x')</script></head><body>"
            + "<p>Wartung</p>" * 200 + "</body></html> at https://anna:geheim@stadt.example/"
            "feed.xml?session=0123456789abcdef%3Cscript%3E")
@@ -117,3 +121,41 @@ def test_sources_file_that_is_not_utf8_gets_a_clear_error(tmp_path: Path) -> Non
         assert result.exit_code in (1, 2), result.output
         assert isinstance(result.exception, SystemExit)  # a clean exit, no traceback
         assert "line 3: not UTF-8" in result.stderr
+
+
+def test_retry_after_defers_the_source_to_a_later_run(
+        harness: None, fresh_site: SiteServer, tmp_path: Path) -> None:
+    fresh_site.route("/beschaeftigt/rss.xml", Reply(status=429, headers={"Retry-After": "3600"}))
+    sources = write_sources(tmp_path / "sources.toml",
+                            source_block("beschaeftigt", fresh_site.url("/beschaeftigt/rss.xml")),
+                            source_block("offen", fresh_site.url("/feeds/rss.xml")))
+    out, db_url = tmp_path / "public", f"sqlite:///{tmp_path / 'store.db'}"
+    first = aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), force=True)
+    assert first.failed == ["beschaeftigt"]
+    health = json.loads((out / "health.json").read_text(encoding="utf-8"))["sources"]
+    until = datetime.fromisoformat(health["beschaeftigt"]["deferred_until"])
+    assert timedelta(minutes=59) < until - datetime.now(UTC) <= timedelta(hours=1)
+
+    # Even a forced run leaves it alone until then; the other source is crawled as usual.
+    second = aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), force=True)
+    assert [s.source_id for s in second.sources] == ["offen"]
+    assert fresh_site.hits("/beschaeftigt/rss.xml") == 1
+    assert fresh_site.hits("/feeds/rss.xml") == 2
+    assert (out / "sources/offen/feed.xml").is_file()
+
+    # Naming the source is the operator's override.
+    aggregate(sources_file=str(sources), db_url=db_url, out_dir=str(out), only=["beschaeftigt"])
+    assert fresh_site.hits("/beschaeftigt/rss.xml") == 2
+
+
+def test_a_deferral_ends_when_its_time_is_up(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        store.sync_sources(parse_sources(STADT).sources)
+        busy = CrawlResult("stadt", False, error="HTTP 503, deferred: Retry-After 60 s",
+                           retry_after=60)
+        store.apply_crawl(store.begin_run(), busy, utcnow())
+        now = utcnow()
+        assert set(store.deferred(now)) == {"stadt"}
+        assert store.deferred(now + timedelta(seconds=61)) == {}
+        store.apply_crawl(store.begin_run(), CrawlResult("stadt", True), utcnow())
+        assert store.deferred(now) == {}  # a later answer without Retry-After ends it
