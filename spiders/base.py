@@ -101,6 +101,11 @@ def describe_failure(failure: Failure) -> str:
     name = type(exc).__name__
     if "Timeout" in name:
         return f"timed out at {url}"
+    if name == "DownloadCancelledError":
+        # Scrapy cancels a body that grows past DOWNLOAD_MAXSIZE (max_bytes); one streamed
+        # without a length gets no message of its own.
+        why = str(exc) or "response over the size limit (max_bytes)"
+        return f"download cut off: {why} at {url}"
     if "DNSLookupError" in name:
         return f"host not found at {url}"
     if "ConnectionRefused" in name:

@@ -15,6 +15,8 @@ import atexit
 import json
 import os
 import queue
+import re
+import signal
 import subprocess
 import sys
 import threading
@@ -36,6 +38,9 @@ _RECORDS = TypeAdapter(list[Record])
 STARTUP_S = 120.0
 # A source may overrun its own time budget by this much before the process is deemed hung.
 GRACE_S = 15.0
+# A line of a Python warning on stderr ("…: ScrapyDeprecationWarning: …"); the next line is the
+# source line it quotes.
+WARNING_LINE = re.compile(r"\b\w*Warning: ")
 
 Job = tuple[Source, CrawlSettings, dict[str, dict[str, str]] | None]
 
@@ -149,8 +154,27 @@ class _Process:
             self.kill()
 
     def tail(self) -> str:
+        """The last lines the process wrote that say why it ended: errors, not warnings.
+
+        Libraries warn on stderr (Scrapy's deprecation notices, with the source line they
+        quote); an operator reading health.json needs the error, not those.
+        """
         lines = [line for line in self.stderr if line.strip()]
-        return " | ".join(lines[-3:])
+        previous = ["", *lines[:-1]] if lines else []
+        kept = [line for line, before in zip(lines, previous, strict=True)
+                if not WARNING_LINE.search(line) and not WARNING_LINE.search(before)]
+        return " | ".join(kept[-3:])
+
+
+def _exit_text(proc: subprocess.Popen[bytes]) -> str:
+    """How a process ended, in words: "exit 1", "killed by SIGKILL"."""
+    try:
+        code = proc.wait(5)
+    except subprocess.TimeoutExpired:
+        return "no exit status"
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit {code}"
 
 
 class CrawlEngine:
@@ -257,7 +281,7 @@ class CrawlEngine:
             return []  # a process already replaced; its sources were failed then
         if message is None:
             return self._lost(process, owner, busy_hosts,
-                              f"crawler process died (exit {process.proc.poll()})")
+                              f"crawler process died ({_exit_text(process.proc)})")
         if message.get("ready"):
             process.ready = True
             process.ready_at = time.monotonic()
