@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -22,12 +23,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Compiled
 
 from regiofeed.models.similarity import (
+    BINS,
     EVENT_TIME_TOLERANCE,
     NEWS_MAX_DAYS,
     PREFILTER_JACCARD,
     Features,
-    estimate_packed,
+    equal_bins,
     features,
+    unpack_signature,
 )
 from regiofeed.models.tables import (
     DECISION,
@@ -37,6 +40,10 @@ from regiofeed.models.tables import (
 )
 
 CHUNK = 500
+
+# Features of stored record versions kept per process, newest use last (about 5 kB each).
+FEATURES_CACHED = 20_000
+_FEATURES: OrderedDict[tuple[int, str, datetime], Features] = OrderedDict()
 
 
 # News candidates judged per record, those sharing the most keys first.
@@ -137,15 +144,40 @@ class CandidateReader:
     _full: dict[int, StoredCandidate]
 
     def _stored_full(self, ids: Iterable[int]) -> dict[int, StoredCandidate]:
-        """Load stored records with full features (their data), cached."""
+        """Load stored records with full features (their data), cached.
+
+        The features of a record version are kept for the process (FEATURES_CACHED): the
+        same stored records are candidates again and again in one run, and folding their
+        text is most of what judging them costs. Their data is read only when not cached.
+        """
+        ids = list(ids)
         missing = sorted(set(ids) - set(self._full))
+        uncached: list[int] = []
         for part in chunks(missing):
-            query = select(RECORD.c.id, RECORD.c.item_id, RECORD.c.source_id, RECORD.c.data,
-                           RECORD.c.first_seen).where(RECORD.c.id.in_(part))
+            query = select(RECORD.c.id, RECORD.c.item_id, RECORD.c.source_id,
+                           RECORD.c.content_hash, RECORD.c.first_seen).where(
+                               RECORD.c.id.in_(part))
             for row in self.conn.execute(query):
+                # first_seen too: an undated news record's day is the day it was first seen.
+                key = (row.id, row.content_hash, row.first_seen)
+                cached = _FEATURES.get(key)
+                if cached is None:
+                    uncached.append(row.id)
+                    continue
+                _FEATURES.move_to_end(key)
                 self._full[row.id] = StoredCandidate(row.id, row.item_id, row.source_id,
-                                             features(row.data, row.first_seen, links=False),
-                                             True)
+                                                     cached, True)
+        for part in chunks(uncached):
+            query = select(RECORD.c.id, RECORD.c.item_id, RECORD.c.source_id, RECORD.c.data,
+                           RECORD.c.first_seen, RECORD.c.content_hash).where(
+                               RECORD.c.id.in_(part))
+            for row in self.conn.execute(query):
+                feats = features(row.data, row.first_seen, links=False)
+                _FEATURES[(row.id, row.content_hash, row.first_seen)] = feats
+                if len(_FEATURES) > FEATURES_CACHED:
+                    _FEATURES.popitem(last=False)
+                self._full[row.id] = StoredCandidate(row.id, row.item_id, row.source_id,
+                                                     feats, True)
         return {i: self._full[i] for i in ids if i in self._full}
 
     def _by_url(self, hashes: set[str]) -> dict[str, list[tuple[int, str, str, str]]]:
@@ -259,19 +291,24 @@ class CandidateReader:
                 if abs(batch[pos].day - row.day) <= NEWS_MAX_DAYS:
                     hits[pos][row.record_id] += 1
         # Pre-judge by the stored signatures: chance collisions of one band are not read.
-        signatures: dict[int, bytes] = {}
-        ids = sorted({rid for per in hits.values() for rid in per})
+        # Two bands shared are four equal bins, past the bar already: only the records that
+        # share a single band need their signature.
+        needed = PREFILTER_JACCARD * BINS
+        ids = sorted({rid for per in hits.values() for rid, n in per.items() if 2 * n < needed})
+        signatures: dict[int, tuple[int, ...]] = {}
         for part in chunks(ids):
             query = select(INDEX.c.record_id, INDEX.c.signature).where(
                 INDEX.c.record_id.in_(part))
-            signatures.update({row.record_id: row.signature for row in self.conn.execute(query)
-                               if row.signature})
+            signatures.update({row.record_id: unpack_signature(row.signature)
+                               for row in self.conn.execute(query) if row.signature})
         for pos, per in hits.items():
-            mine = batch[pos].packed_signature()
-            for rid in list(per):
+            packed = batch[pos].packed_signature()
+            mine = unpack_signature(packed) if packed else None
+            for rid, n in list(per.items()):
+                if 2 * n >= needed:
+                    continue
                 theirs = signatures.get(rid)
-                if mine is None or theirs is None or estimate_packed(mine, theirs) < \
-                        PREFILTER_JACCARD:
+                if mine is None or theirs is None or equal_bins(mine, theirs) < needed:
                     del per[rid]
         return hits
 
