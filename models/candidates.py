@@ -264,11 +264,10 @@ class CandidateReader:
         return all_day, timed
 
     def _news(self, batch: list[Features]) -> dict[int, dict[int, int]]:
-        """Band hits per batch position: {position: {record_id: hits}}, pre-judged."""
+        """Band hits per batch position: {position: {record_id: hits}}, pre-judged: for news
+        the news and events alike, for events the news pages only."""
         wanted: dict[int, list[int]] = defaultdict(list)
         for pos, feats in enumerate(batch):
-            if feats.kind != "news":
-                continue
             for key in set(feats.index_keys()):
                 wanted[key].append(pos)
         hits: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -292,19 +291,28 @@ class CandidateReader:
                     hits[pos][row.record_id] += 1
         # Pre-judge by the stored signatures: chance collisions of one band are not read.
         # Two bands shared are four equal bins, past the bar already: only the records that
-        # share a single band need their signature.
+        # share a single band need their signature. An event looks for news pages that
+        # republish it here (other events it finds by time and place).
         needed = PREFILTER_JACCARD * BINS
-        ids = sorted({rid for per in hits.values() for rid, n in per.items() if 2 * n < needed})
+        ids = sorted({rid for per in hits.values() for rid in per})
         signatures: dict[int, tuple[int, ...]] = {}
+        events: set[int] = set()
         for part in chunks(ids):
-            query = select(INDEX.c.record_id, INDEX.c.signature).where(
+            query = select(INDEX.c.record_id, INDEX.c.kind, INDEX.c.signature).where(
                 INDEX.c.record_id.in_(part))
-            signatures.update({row.record_id: unpack_signature(row.signature)
-                               for row in self.conn.execute(query) if row.signature})
+            for row in self.conn.execute(query):
+                if row.kind == "event":
+                    events.add(row.record_id)
+                if row.signature:
+                    signatures[row.record_id] = unpack_signature(row.signature)
         for pos, per in hits.items():
             packed = batch[pos].packed_signature()
             mine = unpack_signature(packed) if packed else None
+            event = batch[pos].kind == "event"
             for rid, n in list(per.items()):
+                if event and rid in events:
+                    del per[rid]
+                    continue
                 if 2 * n >= needed:
                     continue
                 theirs = signatures.get(rid)
