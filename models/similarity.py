@@ -417,8 +417,8 @@ def _canonical(url: str) -> str:
 # 0815/2024", "Vorlage Nr. BV/12/2024", "Bebauungsplan Nr. 7". Only with a digit in it.
 _FILE_NUMBER = re.compile(
     r"\b(?:az|aktenzeichen|gesch(?:aefts|\.)?-?zeichen|gz|drucks(?:ache|\.)(?:-?nr\.?)?"
-    r"|vorlage(?:n)?-?nr\.?|vorlage nr\.?|beschluss(?:-?nr\.?|nummer)|bebauungsplan(?:es)? nr\.?"
-    r"|b-plan(?:es)? nr\.?)\s*[.:]*\s*(?:nr\.?\s*)?([a-z]{0,5}[-/ ]?\d[\w./-]*)", re.I)
+    r"|vorlage(?:n)?-?nr\.?|vorlage nr\.?|beschluss(?:-?nr\.?|nummer)|bebauungsplan(?:e?s)? nr\.?"
+    r"|b-plan(?:e?s)? nr\.?)\s*[.:]*\s*(?:nr\.?\s*)?([a-z]{0,5}[-/ ]?\d[\w./-]*)", re.I)
 
 
 def file_numbers(text: str) -> frozenset[str]:
