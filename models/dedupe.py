@@ -318,3 +318,16 @@ def backfill_index(conn: Connection) -> int:
     return len(entries)
 
 
+def reindex_kind(conn: Connection, kind: str, batch: int = 2000) -> int:
+    """Rewrite the index rows of every stored record of `kind`; return how many.
+
+    For stores whose index was written by older rules (0007: events without band rows).
+    """
+    ids = list(conn.execute(select(INDEX.c.record_id).where(INDEX.c.kind == kind)
+                            .order_by(INDEX.c.record_id)).scalars())
+    for part in chunks(ids, batch):
+        rows = conn.execute(select(RECORD.c.id, RECORD.c.data, RECORD.c.first_seen)
+                            .where(RECORD.c.id.in_(part)))
+        write_index(conn, [(row.id, features(row.data, row.first_seen)) for row in rows],
+                    replace=True)
+    return len(ids)
