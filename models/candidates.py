@@ -124,6 +124,15 @@ def _bands_within(count: int) -> TextClause:
                 "ON b.key = wanted.key AND b.day BETWEEN wanted.lo AND wanted.hi")
 
 
+@lru_cache(maxsize=8)
+def _bands_within_sqlite(count: int) -> str:
+    """_bands_within for SQLite's own cursor: `count` windows as positional parameters."""
+    rows = ", ".join(["(CAST(? AS INTEGER), ?, ?)"] * count)
+    return (f"WITH wanted (key, lo, hi) AS (VALUES {rows}) "
+            "SELECT b.key, b.day, b.record_id FROM wanted JOIN record_band b "
+            "ON b.key = wanted.key AND b.day BETWEEN wanted.lo AND wanted.hi")
+
+
 _BANDS_WITHIN_ARRAYS = text(
     "SELECT b.key, b.day, b.record_id FROM unnest(CAST(:keys AS BIGINT[]), "
     "CAST(:firsts AS INTEGER[]), CAST(:lasts AS INTEGER[])) AS wanted (key, lo, hi) "
@@ -285,10 +294,11 @@ class CandidateReader:
                     lo = day
                 hi = day
             windows.append((key, lo - NEWS_MAX_DAYS, hi + NEWS_MAX_DAYS))
-        for row in self._band_rows(windows):
-            for pos in wanted[row.key]:
-                if abs(batch[pos].day - row.day) <= NEWS_MAX_DAYS:
-                    hits[pos][row.record_id] += 1
+        days = [feats.day for feats in batch]
+        for key, day, record_id in self._band_rows(windows):
+            for pos in wanted[key]:
+                if abs(days[pos] - day) <= NEWS_MAX_DAYS:
+                    hits[pos][record_id] += 1
         # Pre-judge by the stored signatures: chance collisions of one band are not read.
         # Two bands shared are four equal bins, past the bar already: only the records that
         # share a single band need their signature. An event looks for news pages that
@@ -349,17 +359,29 @@ class CandidateReader:
             yield from cursor.fetchall()
             cursor.close()
 
-    def _band_rows(self, windows: list[tuple[int, int, int]]) -> Iterator[Any]:
+    def _band_rows(self, windows: list[tuple[int, int, int]]) -> Iterator[tuple[int, int, int]]:
         """Band rows (key, day, record_id) matching (key, first day, last day) windows.
 
         PostgreSQL gets the windows as three arrays: a short statement it prepares once.
-        Elsewhere a VALUES list of 300 windows a statement.
+        SQLite a VALUES list of 300 windows a statement, on the driver's own cursor: common
+        bands return hundreds of thousands of rows a crawl, and SQLAlchemy's rows and the
+        cache key of a statement with 900 parameters cost more than SQLite's lookup.
         """
         if self.conn.dialect.name == "postgresql":
             for part in chunks(windows, 20_000):
                 keys, firsts, lasts = (list(column) for column in zip(*part, strict=True))
                 yield from self.conn.execute(_BANDS_WITHIN_ARRAYS,
                                              {"keys": keys, "firsts": firsts, "lasts": lasts})
+            return
+        if self.conn.dialect.name == "sqlite":
+            cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                for part in chunks(windows, 300):
+                    cursor.execute(_bands_within_sqlite(len(part)),
+                                   [value for window in part for value in window])
+                    yield from cursor.fetchall()
+            finally:
+                cursor.close()
             return
         for part in chunks(windows, 300):
             yield from self.conn.execute(_bands_within(len(part)), _window_params(part))

@@ -112,6 +112,11 @@ def write_index(conn: Connection, entries: Iterable[tuple[int, Features]],
             continue
         if table is BAND and conn.dialect.name == "postgresql":
             _copy_bands(conn, values)
+        elif table is BAND and conn.dialect.name == "sqlite":
+            # 16 rows a news record: the driver's executemany, without SQLAlchemy building
+            # parameters row by row.
+            conn.exec_driver_sql("INSERT INTO record_band (key, day, record_id) VALUES (?, ?, ?)",
+                                 [(b["key"], b["day"], b["record_id"]) for b in values])
         else:
             conn.execute(insert(table), values)
 
