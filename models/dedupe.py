@@ -226,7 +226,7 @@ class Matcher(CandidateReader):
                     return Match(item, "links to its original",
                                  f"links to {url} of record {rid} ({src})", rid)
                 stored = self._stored_full([rid]).get(rid)
-                if stored and _similar_enough(feats, stored.features):
+                if stored and _similar_enough(feats, stored.features, labelled):
                     return Match(item, "links to it, similar",
                                  f"links to {url} of record {rid} ({src}) with similar content",
                                  rid)

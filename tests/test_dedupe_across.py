@@ -75,7 +75,8 @@ def test_a_news_page_that_republishes_an_event_is_that_event(
     store: Store, site: SiteServer, crawled: dict[str, CrawlResult], order: list[str]
 ) -> None:
     items = _items(store, site, crawled, order)
-    # "Quelle: Stadt Bad Belzig" links the paper's copy to the calendar's event.
+    # "Quelle: Stadt Bad Belzig" links the paper's short retelling (another title, its own
+    # words) to the calendar's event.
     lantern = items["stadt/laternenumzug"]
     assert items["zeitung/laternenumzug-belzig"]["id"] == lantern["id"]
     # No link: the same concert in other words, announced a week before it.
