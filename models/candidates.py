@@ -304,16 +304,18 @@ class CandidateReader:
         # share a single band need their signature. An event looks for news pages that
         # republish it here (other events it finds by time and place).
         needed = PREFILTER_JACCARD * BINS
-        ids = sorted({rid for per in hits.values() for rid in per})
+        weak = {rid for per in hits.values() for rid, n in per.items() if 2 * n < needed}
+        of_events = {rid for pos, per in hits.items() if batch[pos].kind == "event"
+                     for rid in per}
         signatures: dict[int, tuple[int, ...]] = {}
         events: set[int] = set()
-        for part in chunks(ids):
+        for part in chunks(sorted(weak | of_events)):
             query = select(INDEX.c.record_id, INDEX.c.kind, INDEX.c.signature).where(
                 INDEX.c.record_id.in_(part))
             for row in self.conn.execute(query):
                 if row.kind == "event":
                     events.add(row.record_id)
-                if row.signature:
+                if row.signature and row.record_id in weak:
                     signatures[row.record_id] = unpack_signature(row.signature)
         for pos, per in hits.items():
             packed = batch[pos].packed_signature()

@@ -251,7 +251,9 @@ class Matcher(CandidateReader):
             if source_id in item_sources.get(stored.item_id, set()):
                 continue
             verdict = compare(feats, stored.features)
-            if not verdict.same and not stored.full and _wants_text(verdict):
+            if not stored.full and (verdict.same or _wants_text(verdict)):
+                # Judged on its index row alone: its text may still join them, or name
+                # another file number that keeps them apart.
                 stored = self._stored_full([stored.record_id])[stored.record_id]
                 verdict = compare(feats, stored.features)
             # A record of its own kind first: a copy of an article that also yields an event
