@@ -9,15 +9,19 @@ with every item:
    (`record_link`); an unlabelled link in the text counts only with similar content;
 3. news: records sharing a MinHash band (`record_band`, keyed by hash, with the publication
    day so the lookup stays within NEWS_MAX_DAYS), whose stored signature estimates a Jaccard
-   similarity of at least PREFILTER_JACCARD;
+   similarity of at least PREFILTER_JACCARD; events are indexed under their first
+   CROSS_BANDS bands, so news and events that tell the same find each other (issue 10: a
+   portal's or paper's page republishing an event is that event);
 4. events: records starting on the same day ±1 within EVENT_TIME_TOLERANCE, at the same
    postal code or none (`record_index.kind, day, start_min, postal_code`).
 
-Candidates are then judged by models.similarity. Rules 3 and 4 never join two records of the
-same source (a calendar lists a monthly event twelve times; two entries of one site are two
-things), and never put a record into an item an operator split it out of. The record joins
-the item of the best candidate; it never bridges two items (no transitive chains): merging
-items is the operator's decision, or follows from a changed record that was alone.
+Candidates are then judged by models.similarity (across kinds by `compare_across`); a
+candidate of the record's own kind wins over one of the other. Rules 3 and 4 never join two
+records of the same source (a calendar lists a monthly event twelve times; two entries of one
+site are two things), and never put a record into an item an operator split it out of. The
+record joins the item of the best candidate; it never bridges two items (no transitive
+chains): merging items is the operator's decision, or follows from a changed record that was
+alone.
 """
 
 from __future__ import annotations

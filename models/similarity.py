@@ -20,6 +20,15 @@ fixture pair with `-s`; tests/sites/dedupe/ holds the pairs):
   NEWS_CLOSE_DAYS a story matches at Jaccard ≥ 0.25 or containment ≥ 0.45 (above the
   unrelated maximum with a margin, well below the rewordings, which on real sites drift
   further than ours); later, up to NEWS_MAX_DAYS, only a near copy (Jaccard ≥ 0.7) does.
+- What tells notices apart whatever their words (issue 10): file numbers ("Az.",
+  "Drucksache", "Bebauungsplan Nr.") when both name some and share none, and places named in
+  both titles ("… in Lehnin" / "… in Borkheide") that share no word. And news whose titles say
+  other things (below NEWS_TITLE_SAME) are one story only as a close rewording
+  (NEWS_OTHER_TITLE_JACCARD): council phrases and boilerplate reach 0.35 between unrelated
+  notices in the crawl benchmark, the fixtures' rewordings under other titles 0.49–0.76.
+- Across kinds (compare_across): a news page is an event it republishes when published up to
+  NEWS_MAX_DAYS before it or on its days, with a title that says the same and the same story,
+  or a near copy of its text.
 - Events: the same occurrence starts on the same day (a date-only event: overlapping days),
   at most EVENT_TIME_TOLERANCE apart when both have times, at a place that is not different
   (postal code, locality, or online vs on site), with a similar title: rapidfuzz
