@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -22,12 +23,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Compiled
 
 from regiofeed.models.similarity import (
+    BINS,
     EVENT_TIME_TOLERANCE,
     NEWS_MAX_DAYS,
     PREFILTER_JACCARD,
     Features,
-    estimate_packed,
+    equal_bins,
     features,
+    unpack_signature,
 )
 from regiofeed.models.tables import (
     DECISION,
@@ -37,6 +40,10 @@ from regiofeed.models.tables import (
 )
 
 CHUNK = 500
+
+# Features of stored record versions kept per process, newest use last (about 5 kB each).
+FEATURES_CACHED = 20_000
+_FEATURES: OrderedDict[tuple[int, str, datetime], Features] = OrderedDict()
 
 
 # News candidates judged per record, those sharing the most keys first.
@@ -117,6 +124,15 @@ def _bands_within(count: int) -> TextClause:
                 "ON b.key = wanted.key AND b.day BETWEEN wanted.lo AND wanted.hi")
 
 
+@lru_cache(maxsize=8)
+def _bands_within_sqlite(count: int) -> str:
+    """_bands_within for SQLite's own cursor: `count` windows as positional parameters."""
+    rows = ", ".join(["(CAST(? AS INTEGER), ?, ?)"] * count)
+    return (f"WITH wanted (key, lo, hi) AS (VALUES {rows}) "
+            "SELECT b.key, b.day, b.record_id FROM wanted JOIN record_band b "
+            "ON b.key = wanted.key AND b.day BETWEEN wanted.lo AND wanted.hi")
+
+
 _BANDS_WITHIN_ARRAYS = text(
     "SELECT b.key, b.day, b.record_id FROM unnest(CAST(:keys AS BIGINT[]), "
     "CAST(:firsts AS INTEGER[]), CAST(:lasts AS INTEGER[])) AS wanted (key, lo, hi) "
@@ -137,15 +153,40 @@ class CandidateReader:
     _full: dict[int, StoredCandidate]
 
     def _stored_full(self, ids: Iterable[int]) -> dict[int, StoredCandidate]:
-        """Load stored records with full features (their data), cached."""
+        """Load stored records with full features (their data), cached.
+
+        The features of a record version are kept for the process (FEATURES_CACHED): the
+        same stored records are candidates again and again in one run, and folding their
+        text is most of what judging them costs. Their data is read only when not cached.
+        """
+        ids = list(ids)
         missing = sorted(set(ids) - set(self._full))
+        uncached: list[int] = []
         for part in chunks(missing):
-            query = select(RECORD.c.id, RECORD.c.item_id, RECORD.c.source_id, RECORD.c.data,
-                           RECORD.c.first_seen).where(RECORD.c.id.in_(part))
+            query = select(RECORD.c.id, RECORD.c.item_id, RECORD.c.source_id,
+                           RECORD.c.content_hash, RECORD.c.first_seen).where(
+                               RECORD.c.id.in_(part))
             for row in self.conn.execute(query):
+                # first_seen too: an undated news record's day is the day it was first seen.
+                key = (row.id, row.content_hash, row.first_seen)
+                cached = _FEATURES.get(key)
+                if cached is None:
+                    uncached.append(row.id)
+                    continue
+                _FEATURES.move_to_end(key)
                 self._full[row.id] = StoredCandidate(row.id, row.item_id, row.source_id,
-                                             features(row.data, row.first_seen, links=False),
-                                             True)
+                                                     cached, True)
+        for part in chunks(uncached):
+            query = select(RECORD.c.id, RECORD.c.item_id, RECORD.c.source_id, RECORD.c.data,
+                           RECORD.c.first_seen, RECORD.c.content_hash).where(
+                               RECORD.c.id.in_(part))
+            for row in self.conn.execute(query):
+                feats = features(row.data, row.first_seen, links=False)
+                _FEATURES[(row.id, row.content_hash, row.first_seen)] = feats
+                if len(_FEATURES) > FEATURES_CACHED:
+                    _FEATURES.popitem(last=False)
+                self._full[row.id] = StoredCandidate(row.id, row.item_id, row.source_id,
+                                                     feats, True)
         return {i: self._full[i] for i in ids if i in self._full}
 
     def _by_url(self, hashes: set[str]) -> dict[str, list[tuple[int, str, str, str]]]:
@@ -232,11 +273,10 @@ class CandidateReader:
         return all_day, timed
 
     def _news(self, batch: list[Features]) -> dict[int, dict[int, int]]:
-        """Band hits per batch position: {position: {record_id: hits}}, pre-judged."""
+        """Band hits per batch position: {position: {record_id: hits}}, pre-judged: for news
+        the news and events alike, for events the news pages only."""
         wanted: dict[int, list[int]] = defaultdict(list)
         for pos, feats in enumerate(batch):
-            if feats.kind != "news":
-                continue
             for key in set(feats.index_keys()):
                 wanted[key].append(pos)
         hits: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -254,24 +294,41 @@ class CandidateReader:
                     lo = day
                 hi = day
             windows.append((key, lo - NEWS_MAX_DAYS, hi + NEWS_MAX_DAYS))
-        for row in self._band_rows(windows):
-            for pos in wanted[row.key]:
-                if abs(batch[pos].day - row.day) <= NEWS_MAX_DAYS:
-                    hits[pos][row.record_id] += 1
+        days = [feats.day for feats in batch]
+        for key, day, record_id in self._band_rows(windows):
+            for pos in wanted[key]:
+                if abs(days[pos] - day) <= NEWS_MAX_DAYS:
+                    hits[pos][record_id] += 1
         # Pre-judge by the stored signatures: chance collisions of one band are not read.
-        signatures: dict[int, bytes] = {}
-        ids = sorted({rid for per in hits.values() for rid in per})
-        for part in chunks(ids):
-            query = select(INDEX.c.record_id, INDEX.c.signature).where(
+        # Two bands shared are four equal bins, past the bar already: only the records that
+        # share a single band need their signature. An event looks for news pages that
+        # republish it here (other events it finds by time and place).
+        needed = PREFILTER_JACCARD * BINS
+        weak = {rid for per in hits.values() for rid, n in per.items() if 2 * n < needed}
+        of_events = {rid for pos, per in hits.items() if batch[pos].kind == "event"
+                     for rid in per}
+        signatures: dict[int, tuple[int, ...]] = {}
+        events: set[int] = set()
+        for part in chunks(sorted(weak | of_events)):
+            query = select(INDEX.c.record_id, INDEX.c.kind, INDEX.c.signature).where(
                 INDEX.c.record_id.in_(part))
-            signatures.update({row.record_id: row.signature for row in self.conn.execute(query)
-                               if row.signature})
+            for row in self.conn.execute(query):
+                if row.kind == "event":
+                    events.add(row.record_id)
+                if row.signature and row.record_id in weak:
+                    signatures[row.record_id] = unpack_signature(row.signature)
         for pos, per in hits.items():
-            mine = batch[pos].packed_signature()
-            for rid in list(per):
+            packed = batch[pos].packed_signature()
+            mine = unpack_signature(packed) if packed else None
+            event = batch[pos].kind == "event"
+            for rid, n in list(per.items()):
+                if event and rid in events:
+                    del per[rid]
+                    continue
+                if 2 * n >= needed:
+                    continue
                 theirs = signatures.get(rid)
-                if mine is None or theirs is None or estimate_packed(mine, theirs) < \
-                        PREFILTER_JACCARD:
+                if mine is None or theirs is None or equal_bins(mine, theirs) < needed:
                     del per[rid]
         return hits
 
@@ -304,17 +361,29 @@ class CandidateReader:
             yield from cursor.fetchall()
             cursor.close()
 
-    def _band_rows(self, windows: list[tuple[int, int, int]]) -> Iterator[Any]:
+    def _band_rows(self, windows: list[tuple[int, int, int]]) -> Iterator[tuple[int, int, int]]:
         """Band rows (key, day, record_id) matching (key, first day, last day) windows.
 
         PostgreSQL gets the windows as three arrays: a short statement it prepares once.
-        Elsewhere a VALUES list of 300 windows a statement.
+        SQLite a VALUES list of 300 windows a statement, on the driver's own cursor: common
+        bands return hundreds of thousands of rows a crawl, and SQLAlchemy's rows and the
+        cache key of a statement with 900 parameters cost more than SQLite's lookup.
         """
         if self.conn.dialect.name == "postgresql":
             for part in chunks(windows, 20_000):
                 keys, firsts, lasts = (list(column) for column in zip(*part, strict=True))
                 yield from self.conn.execute(_BANDS_WITHIN_ARRAYS,
                                              {"keys": keys, "firsts": firsts, "lasts": lasts})
+            return
+        if self.conn.dialect.name == "sqlite":
+            cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                for part in chunks(windows, 300):
+                    cursor.execute(_bands_within_sqlite(len(part)),
+                                   [value for window in part for value in window])
+                    yield from cursor.fetchall()
+            finally:
+                cursor.close()
             return
         for part in chunks(windows, 300):
             yield from self.conn.execute(_bands_within(len(part)), _window_params(part))

@@ -9,15 +9,19 @@ with every item:
    (`record_link`); an unlabelled link in the text counts only with similar content;
 3. news: records sharing a MinHash band (`record_band`, keyed by hash, with the publication
    day so the lookup stays within NEWS_MAX_DAYS), whose stored signature estimates a Jaccard
-   similarity of at least PREFILTER_JACCARD;
+   similarity of at least PREFILTER_JACCARD; events are indexed under their first
+   CROSS_BANDS bands, so news and events that tell the same find each other (issue 10: a
+   portal's or paper's page republishing an event is that event);
 4. events: records starting on the same day ±1 within EVENT_TIME_TOLERANCE, at the same
    postal code or none (`record_index.kind, day, start_min, postal_code`).
 
-Candidates are then judged by models.similarity. Rules 3 and 4 never join two records of the
-same source (a calendar lists a monthly event twelve times; two entries of one site are two
-things), and never put a record into an item an operator split it out of. The record joins
-the item of the best candidate; it never bridges two items (no transitive chains): merging
-items is the operator's decision, or follows from a changed record that was alone.
+Candidates are then judged by models.similarity (across kinds by `compare_across`); a
+candidate of the record's own kind wins over one of the other. Rules 3 and 4 never join two
+records of the same source (a calendar lists a monthly event twelve times; two entries of one
+site are two things), and never put a record into an item an operator split it out of. The
+record joins the item of the best candidate; it never bridges two items (no transitive
+chains): merging items is the operator's decision, or follows from a changed record that was
+alone.
 """
 
 from __future__ import annotations
@@ -42,13 +46,16 @@ from regiofeed.models.candidates import (
 )
 from regiofeed.models.similarity import (
     EVENT_TIME_TOLERANCE,
+    EVENT_TITLE_PLACE,
     NEWS_MAX_DAYS,
     Features,
     Verdict,
     compare,
     compare_events,
+    containment,
     features,
     jaccard,
+    other_file_numbers,
     title_similarity,
 )
 from regiofeed.models.tables import (
@@ -109,6 +116,11 @@ def write_index(conn: Connection, entries: Iterable[tuple[int, Features]],
             continue
         if table is BAND and conn.dialect.name == "postgresql":
             _copy_bands(conn, values)
+        elif table is BAND and conn.dialect.name == "sqlite":
+            # 16 rows a news record: the driver's executemany, without SQLAlchemy building
+            # parameters row by row.
+            conn.exec_driver_sql("INSERT INTO record_band (key, day, record_id) VALUES (?, ?, ?)",
+                                 [(b["key"], b["day"], b["record_id"]) for b in values])
         else:
             conn.execute(insert(table), values)
 
@@ -207,16 +219,18 @@ class Matcher(CandidateReader):
                                                key=lambda r: (r[2] == source_id, r[0])):
                 if kind == feats.kind and usable(rid, item):
                     return Match(item, "same url", f"record {rid} ({src}) has the same URL", rid)
-        # 2. A link to the original, in either direction.
+        # 2. A link to the original, in either direction; to a record of the other kind (a
+        # portal's page naming the event it republishes) only with similar content.
         for url, labelled in feats.links:
-            for rid, item, src, kind in by_url.get(url_hash(url), []):
-                if src == source_id or kind != feats.kind or not usable(rid, item):
+            rows = sorted(by_url.get(url_hash(url), []), key=lambda r: r[3] != feats.kind)
+            for rid, item, src, kind in rows:
+                if src == source_id or not usable(rid, item):
                     continue
-                if labelled:
+                if labelled and kind == feats.kind:
                     return Match(item, "links to its original",
                                  f"links to {url} of record {rid} ({src})", rid)
                 stored = self._stored_full([rid]).get(rid)
-                if stored and _similar_enough(feats, stored.features):
+                if stored and _similar_enough(feats, stored.features, labelled):
                     return Match(item, "links to it, similar",
                                  f"links to {url} of record {rid} ({src}) with similar content",
                                  rid)
@@ -224,12 +238,12 @@ class Matcher(CandidateReader):
             rows = linking.get(url_hash(feats.url), [])
             for rid, labelled in sorted(rows, key=lambda r: not r[1]):
                 stored = self._stored_full([rid]).get(rid)
-                if (stored is None or stored.source_id == source_id
-                        or stored.features.kind != feats.kind):
+                if stored is None or stored.source_id == source_id:
                     continue
                 if not usable(rid, stored.item_id):
                     continue
-                if labelled or _similar_enough(feats, stored.features):
+                if (labelled and stored.features.kind == feats.kind) or _similar_enough(
+                        feats, stored.features, labelled):
                     rule = "original of a copy" if labelled else "linked from it, similar"
                     return Match(stored.item_id, rule,
                                  f"record {rid} ({stored.source_id}) links here", rid)
@@ -241,26 +255,31 @@ class Matcher(CandidateReader):
             if source_id in item_sources.get(stored.item_id, set()):
                 continue
             verdict = compare(feats, stored.features)
-            if not verdict.same and not stored.full and _wants_text(verdict):
+            if not stored.full and (verdict.same or _wants_text(verdict)):
+                # Judged on its index row alone: its text may still join them, or name
+                # another file number that keeps them apart.
                 stored = self._stored_full([stored.record_id])[stored.record_id]
                 verdict = compare(feats, stored.features)
-            if verdict.same and (best is None or verdict.score > best[0]):
-                best = (verdict.score, stored, verdict)
+            # A record of its own kind first: a copy of an article that also yields an event
+            # belongs to the article.
+            score = verdict.score + (0.0 if stored.features.kind == feats.kind else -1000.0)
+            if verdict.same and (best is None or score > best[0]):
+                best = (score, stored, verdict)
         if best is not None:
-            score, stored, verdict = best
+            _, stored, verdict = best
             return Match(stored.item_id, verdict.rule,
                          f"similar to record {stored.record_id} ({stored.source_id}), "
-                         f"score {score:.2f}", stored.record_id)
+                         f"score {verdict.score:.2f}", stored.record_id)
         return Match(None, "new item")
 
     def _candidates(self, feats: Features, all_day: dict[int, list[StoredCandidate]],
                     timed: dict[int, list[tuple[int, StoredCandidate]]],
                     hits: dict[int, int]) -> Iterator[StoredCandidate]:
+        ranked = sorted(hits.items(), key=lambda kv: -kv[1])[:MAX_CANDIDATES]
+        for rid, _ in ranked:
+            if rid in self._full:
+                yield self._full[rid]
         if feats.kind == "news":
-            ranked = sorted(hits.items(), key=lambda kv: -kv[1])[:MAX_CANDIDATES]
-            for rid, _ in ranked:
-                if rid in self._full:
-                    yield self._full[rid]
             return
         tolerance = int(EVENT_TIME_TOLERANCE.total_seconds() // 60)
         for day in (feats.day - 1, feats.day, feats.day + 1):
@@ -280,10 +299,18 @@ def _wants_text(verdict: Verdict) -> bool:
     return verdict.rule == "other event (by title)"
 
 
-def _similar_enough(a: Features, b: Features) -> bool:
-    """With a link between them, ask less: related content and a plausible time."""
+def _similar_enough(a: Features, b: Features, labelled: bool = False) -> bool:
+    """With a link between them, ask less: related content and a plausible time.
+
+    Across kinds (a news page and an event) a link named as the source ("Quelle",
+    "Originalbeitrag", rel=canonical) needs a title that says much the same or an overlapping
+    text; an unnamed link, as much as without the link.
+    """
     if a.kind != b.kind:
-        return False
+        if not labelled or other_file_numbers(a, b):
+            return compare(a, b).same
+        return (title_similarity(a.title, b.title) >= EVENT_TITLE_PLACE
+                or containment(a.tokens, b.tokens) >= 0.3)
     if a.kind == "event":
         verdict = compare_events(a, b)
         return verdict.same or (verdict.rule.startswith("other event") and verdict.score >= 40)
@@ -302,3 +329,16 @@ def backfill_index(conn: Connection) -> int:
     return len(entries)
 
 
+def reindex_kind(conn: Connection, kind: str, batch: int = 2000) -> int:
+    """Rewrite the index rows of every stored record of `kind`; return how many.
+
+    For stores whose index was written by older rules (0007: events without band rows).
+    """
+    ids = list(conn.execute(select(INDEX.c.record_id).where(INDEX.c.kind == kind)
+                            .order_by(INDEX.c.record_id)).scalars())
+    for part in chunks(ids, batch):
+        rows = conn.execute(select(RECORD.c.id, RECORD.c.data, RECORD.c.first_seen)
+                            .where(RECORD.c.id.in_(part)))
+        write_index(conn, [(row.id, features(row.data, row.first_seen)) for row in rows],
+                    replace=True)
+    return len(ids)

@@ -2,6 +2,8 @@
 
 Which record speaks for an item (precedence, first rule that tells them apart wins):
 
+0. an event: an item that joins news pages and an event (a portal's copy of it) is that
+   event, and its event record speaks for it;
 1. the original: a record another record of the item links to ("Quelle: …", its teaser's
    link, `original_url`) — the copy points at it;
 2. the earliest published: `date_published` (a date-only value counts as that day's start),
@@ -98,14 +100,16 @@ def rank_records(records: list[RecordRow]) -> list[tuple[RecordRow, str]]:
                           if url != record.data.get("url"))
 
     def key(r: RecordRow) -> tuple:
-        return (r.data.get("url") not in linked, _published_key(r), -completeness(r.data),
-                r.first_seen, r.id or 0)
+        return (r.data.get("kind") != "event", r.data.get("url") not in linked,
+                _published_key(r), -completeness(r.data), r.first_seen, r.id or 0)
 
     ordered = sorted(records, key=key)
     result = []
     for n, record in enumerate(ordered):
         if len(ordered) == 1:
             why = "only record"
+        elif n == 0 and record.data.get("kind") == "event" != ordered[1].data.get("kind"):
+            why = "the event that news pages republish"
         elif record.data.get("url") in linked:
             why = "the original: another record links to it"
         elif n == 0:
