@@ -1,7 +1,7 @@
 """source_run.deferred_until: a Retry-After answer defers the source to a later run
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-07 22:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from regiofeed.models.tables import UTCDateTime
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
