@@ -23,7 +23,6 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from regiofeed.flows import progress
 from regiofeed.flows.notify import Change, changes, notify
-from regiofeed.flows.push_sva import push_sva
 from regiofeed.models.berlin import BERLIN
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.pushed import push_health
@@ -32,7 +31,6 @@ from regiofeed.models.sources import CrawlSettings, Source, SourcesConfig, is_du
 from regiofeed.models.store import DEFAULT_DB, Store
 from regiofeed.models.store_crawls import SourceRunSummary
 from regiofeed.models.tables import utcnow
-from regiofeed.publish import PublishSettings, publish_all
 from regiofeed.spiders.crawl import crawl_many
 from regiofeed.spiders.engine import host_key
 
@@ -264,6 +262,9 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig,
 
     `source_health` is the health ledger of every source, as the run left it.
     """
+    # Loaded once the crawl is under way, not before it starts (fixed cost of a run).
+    from regiofeed.publish import PublishSettings, publish_all
+
     # No credentials of a source URL (user:password@) in any published file.
     sources = redact_all([
         {**s.model_dump(mode="json", exclude_none=True, exclude={"selectors", "max_pages"}),
@@ -293,6 +294,9 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig,
 def push_sva_task(config: SourcesConfig, db_url: str, out_dir: str) -> bool:
     """Push new, changed and gone items to the Smart Village App; a failure is logged, and the
     next run goes on from what was sent."""
+    # Loaded only where a push is configured.
+    from regiofeed.flows.push_sva import push_sva
+
     report = push_sva(config.push.sva, db_url, out_dir=out_dir)  # type: ignore[arg-type]
     logger = get_run_logger()
     logger.info("sva: %d created, %d updated, %d removed, %d unchanged", report.created,
