@@ -91,6 +91,7 @@ class _Committer:
         self.waiting: dict[int, tuple[CrawlResult, datetime]] = {}
         self.next = 0
         self.summaries: list[SourceRunSummary] = []
+        self.before: dict[str, Any] = {}
         self.error: BaseException | None = None
         self.logger = get_run_logger()
         # In the flow's context: its Prefect settings (the API this run reports to) and run.
@@ -118,6 +119,9 @@ class _Committer:
 
     def _run(self) -> None:
         try:
+            # The sources' health before this run (for notifications), read here: the
+            # crawl starts meanwhile.
+            self.before = self.store.health(list(self.order))
             while self._take():
                 self._store(self._ready())
             # The end, or the run was cut off: the rest goes in, still in order.
@@ -362,7 +366,6 @@ def aggregate(
             logger.info("%d of %d sources not due yet", skipped, len(config.sources))
         ids = [source.id for source in due]
         with Store(db_url) as store:
-            before = store.health(ids)
             committer = _Committer(store, run_id, due)
             try:
                 with _stop_on_sigterm() as stop:
@@ -374,7 +377,7 @@ def aggregate(
             health = store.health([s.id for s in config.sources])
         if stop.is_set():
             logger.warning("SIGTERM: crawl cut short; publishing what finished")
-        found = changes(before, {i: health[i] for i in ids},
+        found = changes(committer.before, {i: health[i] for i in ids},
                         {s.id: s.name for s in config.sources})
         # Only a run where a source broke or recovered pays for a notification task.
         notified = notify_changes.submit(config, found) if found else None
