@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
+import queue
 import signal
 import threading
 import time
@@ -20,8 +22,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from regiofeed.flows import progress
-from regiofeed.flows.notify import changes, notify
-from regiofeed.flows.push_sva import push_sva
+from regiofeed.flows.notify import Change, changes, notify
 from regiofeed.models.berlin import BERLIN
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.pushed import push_health
@@ -30,9 +31,12 @@ from regiofeed.models.sources import CrawlSettings, Source, SourcesConfig, is_du
 from regiofeed.models.store import DEFAULT_DB, Store
 from regiofeed.models.store_crawls import SourceRunSummary
 from regiofeed.models.tables import utcnow
-from regiofeed.publish import PublishSettings, publish_all
 from regiofeed.spiders.crawl import crawl_many
 from regiofeed.spiders.engine import host_key
+
+# Sources stored in one transaction at most: long enough to pay one commit for many 304
+# answers, short enough that the store lock is never held for long.
+_STORE_BATCH = 200
 
 
 @dataclass
@@ -72,43 +76,99 @@ class _Committer:
     storing decides item ids: it follows the sources' order, whatever order crawls end in.
     A result is stored as soon as every source before it is stored; at the end (or when the run
     is cut off) the rest goes in, still in order.
+
+    Storing runs on a thread of its own, so the crawl engine's loop (which hands sources to the
+    crawler processes and reads their results) never waits for dedupe. Every result that is
+    ready in order when the thread looks goes into one transaction: a batch of 304 answers
+    costs one commit, not one per source.
     """
 
     def __init__(self, store: Store, run_id: str, due: list[Source]) -> None:
         self.store = store
         self.run_id = run_id
         self.order = {source.id: n for n, source in enumerate(due)}
+        self.inbox: queue.Queue[tuple[CrawlResult, datetime] | None] = queue.Queue()
         self.waiting: dict[int, tuple[CrawlResult, datetime]] = {}
         self.next = 0
         self.summaries: list[SourceRunSummary] = []
+        self.before: dict[str, Any] = {}
+        self.error: BaseException | None = None
         self.logger = get_run_logger()
+        # In the flow's context: its Prefect settings (the API this run reports to) and run.
+        # Without them the thread's first log line would boot a Prefect server of its own.
+        context = contextvars.copy_context()
+        self.thread = threading.Thread(target=context.run, args=(self._run,),
+                                       name="regiofeed-store", daemon=True)
+        self.thread.start()
 
     def add(self, result: CrawlResult) -> None:
+        if self.error is not None:
+            raise self.error
         _log_crawl(self.logger, result)
         progress.current().advance("crawl", result.source_id)
         started = utcnow() - timedelta(seconds=result.duration_s)
-        # Within one source, too: records in key order, not in the order pages came in.
-        result.records.sort(key=lambda record: record.key)
-        self.waiting[self.order[result.source_id]] = (result, started)
-        while self.next in self.waiting:
-            self._store(*self.waiting.pop(self.next))
+        self.inbox.put((result, started))
+
+    def close(self) -> list[SourceRunSummary]:
+        """Store what is left, in order; return every summary (raise what storing raised)."""
+        self.inbox.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.summaries
+
+    def _run(self) -> None:
+        try:
+            # The sources' health before this run (for notifications), read here: the
+            # crawl starts meanwhile.
+            self.before = self.store.health(list(self.order))
+            while self._take():
+                self._store(self._ready())
+            # The end, or the run was cut off: the rest goes in, still in order.
+            self._store([self.waiting.pop(n) for n in sorted(self.waiting)])
+        except BaseException as exc:  # handed to the flow's thread by add() and close()
+            self.error = exc
+
+    def _take(self) -> bool:
+        """Move every result that has come in to `waiting`; False once the crawl is over."""
+        more = True
+        entry = self.inbox.get()
+        while True:
+            if entry is None:
+                more = False
+            else:
+                result = entry[0]
+                # Within one source, too: records in key order, not in the order pages came.
+                result.records.sort(key=lambda record: record.key)
+                self.waiting[self.order[result.source_id]] = entry
+            try:
+                entry = self.inbox.get_nowait()
+            except queue.Empty:
+                return more
+
+    def _ready(self) -> list[tuple[CrawlResult, datetime]]:
+        ready = []
+        while self.next in self.waiting and len(ready) < _STORE_BATCH:
+            ready.append(self.waiting.pop(self.next))
             self.next += 1
+        return ready
 
-    def flush(self) -> None:
-        for index in sorted(self.waiting):
-            self._store(*self.waiting.pop(index))
-
-    def _store(self, result: CrawlResult, started: datetime) -> None:
-        summary = self.store.apply_crawl(self.run_id, result, started)
-        progress.current().advance("store", result.source_id)
-        self.logger.info("%s: %d new, %d changed, %d unchanged, %d gone", summary.source_id,
-                         summary.new, summary.changed, summary.unchanged, summary.gone)
-        self.summaries.append(summary)
+    def _store(self, batch: list[tuple[CrawlResult, datetime]]) -> None:
+        for start in range(0, len(batch), _STORE_BATCH):
+            for summary in self.store.apply_crawls(self.run_id,
+                                                   batch[start:start + _STORE_BATCH]):
+                progress.current().advance("store", summary.source_id)
+                if summary.new or summary.changed or summary.gone:
+                    self.logger.info("%s: %d new, %d changed, %d unchanged, %d gone",
+                                     summary.source_id, summary.new, summary.changed,
+                                     summary.unchanged, summary.gone)
+                self.summaries.append(summary)
 
 
 def _log_crawl(logger: Any, result: CrawlResult) -> None:
     if result.ok and result.not_modified:
-        logger.info("%s: not modified since the last run", result.source_id)
+        # Debug: a warm run of 1,000 sources would send 1,000 such lines to the Prefect API.
+        logger.debug("%s: not modified since the last run", result.source_id)
     elif result.ok:
         logger.info("%s: fetched %d pages, %d records in %.1f s", result.source_id,
                     result.pages, len(result.records), result.duration_s)
@@ -190,9 +250,8 @@ def _stop_on_sigterm() -> Iterator[threading.Event]:
 
 
 @task(name="notify_changes", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
-def notify_changes(config: SourcesConfig, before: dict[str, Any], after: dict[str, Any]) -> int:
+def notify_changes(config: SourcesConfig, found: list[Change]) -> int:
     """Tell operators which sources broke or recovered in this run; return how many changed."""
-    found = changes(before, after, {s.id: s.name for s in config.sources})
     for change in found:
         get_run_logger().warning("%s", change.line())
     if notify(config.notify, found):
@@ -201,8 +260,15 @@ def notify_changes(config: SourcesConfig, before: dict[str, Any], after: dict[st
 
 
 @task(name="publish_all", cache_policy=NO_CACHE)
-def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[list[str], list[str]]:
-    """Write every published format from the store, atomically, skipping unchanged files."""
+def publish_store(db_url: str, out_dir: str, config: SourcesConfig,
+                  source_health: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Write every published format from the store, atomically, skipping unchanged files.
+
+    `source_health` is the health ledger of every source, as the run left it.
+    """
+    # Loaded once the crawl is under way, not before it starts (fixed cost of a run).
+    from regiofeed.publish import PublishSettings, publish_all
+
     # No credentials of a source URL (user:password@) in any published file.
     sources = redact_all([
         {**s.model_dump(mode="json", exclude_none=True, exclude={"selectors", "max_pages"}),
@@ -218,10 +284,7 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[lis
         items = store.published_items(datetime.now(BERLIN).date())
         if any(has_credentials(s.url) for s in config.sources):  # rare: only then the cost
             items = redact_all(items)
-        health = {
-            "generated_by": "regiofeed",
-            "sources": store.health([s.id for s in config.sources]),
-        }
+        health = {"generated_by": "regiofeed", "sources": source_health}
         if pushes := push_health(store.engine):
             health["push"] = pushes  # the last push to each system (flows/push_sva.py)
         report = publish_all(Path(out_dir), items, sources, health, settings)
@@ -235,6 +298,9 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig) -> tuple[lis
 def push_sva_task(config: SourcesConfig, db_url: str, out_dir: str) -> bool:
     """Push new, changed and gone items to the Smart Village App; a failure is logged, and the
     next run goes on from what was sent."""
+    # Loaded only where a push is configured.
+    from regiofeed.flows.push_sva import push_sva
+
     report = push_sva(config.push.sva, db_url, out_dir=out_dir)  # type: ignore[arg-type]
     logger = get_run_logger()
     logger.info("sva: %d created, %d updated, %d removed, %d unchanged", report.created,
@@ -297,7 +363,7 @@ def aggregate(
         store.sync_sources(config.sources)
         deferred = store.deferred(utcnow())
         due = select_sources(config, store.last_attempts(), force, only, deferred)
-        validators = [store.validators(s.id) for s in due]
+        validators = store.validators_of([s.id for s in due])
         run_id = store.begin_run()
     try:
         for stage, total in (("crawl", len(due)), ("store", len(due)), ("publish", 1)):
@@ -312,19 +378,24 @@ def aggregate(
             logger.info("%d of %d sources not due yet", skipped, len(config.sources))
         ids = [source.id for source in due]
         with Store(db_url) as store:
-            before = store.health(ids)
             committer = _Committer(store, run_id, due)
-            with _stop_on_sigterm() as stop:
-                for result in _crawl_results(due, config.crawl, validators, stop):
-                    committer.add(result)
-            committer.flush()
-            summaries = committer.summaries
-            after = store.health(ids)
+            try:
+                with _stop_on_sigterm() as stop:
+                    for result in _crawl_results(due, config.crawl, validators, stop):
+                        committer.add(result)
+            finally:
+                summaries = committer.close()
+            # Once, for notifications and health.json alike.
+            health = store.health([s.id for s in config.sources])
         if stop.is_set():
             logger.warning("SIGTERM: crawl cut short; publishing what finished")
-        notified = notify_changes.submit(config, before, after)
-        written, unchanged = publish_store(db_url, out_dir, config)
-        notified.wait()  # a notification that failed after its retries is logged, not fatal
+        found = changes(committer.before, {i: health[i] for i in ids},
+                        {s.id: s.name for s in config.sources})
+        # Only a run where a source broke or recovered pays for a notification task.
+        notified = notify_changes.submit(config, found) if found else None
+        written, unchanged = publish_store(db_url, out_dir, config, health)
+        if notified is not None:
+            notified.wait()  # a notification that failed after its retries is logged, not fatal
         if config.push.sva is not None:
             push_sva_task(config, db_url, out_dir)
         with Store(db_url) as store:

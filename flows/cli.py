@@ -16,9 +16,9 @@ import click
 
 from regiofeed.flows.cli_items import items
 from regiofeed.flows.cli_push import push
+from regiofeed.models.defaults import DEFAULT_DB
 from regiofeed.models.redact import redact
 from regiofeed.models.sources import SourcesConfig, SourcesError, load_sources
-from regiofeed.models.store import DEFAULT_DB
 
 F = Callable[..., Any]
 

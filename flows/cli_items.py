@@ -7,8 +7,7 @@ import sys
 
 import click
 
-from regiofeed.models.store import DEFAULT_DB, Store
-from regiofeed.models.store_items import ItemError
+from regiofeed.models.defaults import DEFAULT_DB
 
 
 def _db(func: click.decorators.FC) -> click.decorators.FC:
@@ -28,6 +27,9 @@ def items() -> None:
 @click.option("--all", "include_gone", is_flag=True, help="Include items whose records are gone.")
 def list_items(db_url: str, kind: str | None, include_gone: bool) -> None:
     """List items: id, number of sources, title."""
+    # Loaded per command: `regiofeed run` starts its Prefect server before the store.
+    from regiofeed.models.store import Store
+
     with Store(db_url) as store:
         for item in store.items(include_gone=include_gone):
             ext = item["_regiofeed"]
@@ -43,6 +45,9 @@ def list_items(db_url: str, kind: str | None, include_gone: bool) -> None:
 @click.argument("item_id")
 def show(db_url: str, as_json: bool, item_id: str) -> None:
     """Show an item, its records, why each was joined and which one gives the fields."""
+    # Loaded per command: `regiofeed run` starts its Prefect server before the store.
+    from regiofeed.models.store import Store
+
     with Store(db_url) as store:
         found = store.explain_item(item_id)
     if found is None:
@@ -76,6 +81,10 @@ def show(db_url: str, as_json: bool, item_id: str) -> None:
 @click.argument("second")
 def merge(db_url: str, note: str | None, first: str, second: str) -> None:
     """Merge two items for good; the older id survives, the other points to it."""
+    # Loaded per command: `regiofeed run` starts its Prefect server before the store.
+    from regiofeed.models.store import Store
+    from regiofeed.models.store_items import ItemError
+
     with Store(db_url) as store:
         try:
             survivor = store.merge_items(first, second, note)
@@ -93,6 +102,10 @@ def merge(db_url: str, note: str | None, first: str, second: str) -> None:
 @click.argument("record_id", type=int)
 def split(db_url: str, note: str | None, item_id: str, record_id: int) -> None:
     """Take RECORD_ID out of ITEM_ID into an item of its own; it never rejoins ITEM_ID."""
+    # Loaded per command: `regiofeed run` starts its Prefect server before the store.
+    from regiofeed.models.store import Store
+    from regiofeed.models.store_items import ItemError
+
     with Store(db_url) as store:
         try:
             new_id = store.split_record(item_id, record_id, note)

@@ -6,9 +6,8 @@ import sys
 
 import click
 
-from regiofeed.flows.push_sva import push_sva
+from regiofeed.models.defaults import DEFAULT_DB
 from regiofeed.models.sources import SourcesError, load_sources
-from regiofeed.models.store import DEFAULT_DB
 
 
 @click.group()
@@ -39,6 +38,9 @@ def push_sva_command(sources_file: str, db_url: str, out_dir: str | None) -> Non
     if config.push.sva is None:
         click.echo(f"{sources_file}: no [push.sva] table", err=True)
         sys.exit(2)
+    # Loaded per command: `regiofeed run` starts its Prefect server before this import.
+    from regiofeed.flows.push_sva import push_sva
+
     report = push_sva(config.push.sva, db_url, out_dir=out_dir)
     click.echo(f"sva: {report.created} created, {report.updated} updated, "
                f"{report.removed} removed, {report.unchanged} unchanged")

@@ -11,10 +11,12 @@ from statistics import median
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import select as core_select
+from sqlmodel import Session
 
+from regiofeed.models.candidates import chunks
 from regiofeed.models.messages import clean_message
-from regiofeed.models.tables import RecordRow, SourceRunRow
+from regiofeed.models.tables import RECORD, SourceRunRow
 
 # How many earlier successful runs make "usual", and how far below it counts as degraded.
 USUAL_WINDOW = 10
@@ -25,14 +27,17 @@ HISTORY = 10
 BROKEN = ("failed", "empty", "degraded")
 # The warning a crawl gives for input it could read only in part (spiders.degraded.PREFIX).
 DAMAGED_INPUT = "degraded input"
+SOURCE_RUN = SourceRunRow.__table__
 
 
-def _runs(session: Session, source_id: str, limit: int, **where: Any) -> list[SourceRunRow]:
-    query = select(SourceRunRow).where(SourceRunRow.source_id == source_id)
+def _runs(session: Session, source_id: str, limit: int, **where: Any) -> list[Any]:
+    """The source's latest runs, newest first (rows of source_run, read without the ORM:
+    health is read for every source of a run)."""
+    query = core_select(SOURCE_RUN).where(SOURCE_RUN.c.source_id == source_id)
     if "ok" in where:
-        query = query.where(col(SourceRunRow.ok).is_(where["ok"]))
-    return list(session.exec(query.order_by(col(SourceRunRow.started_at).desc(),
-                                            col(SourceRunRow.id).desc()).limit(limit)))
+        query = query.where(SOURCE_RUN.c.ok.is_(where["ok"]))
+    return list(session.connection().execute(
+        query.order_by(SOURCE_RUN.c.started_at.desc(), SOURCE_RUN.c.id.desc()).limit(limit)))
 
 
 def usual_records(session: Session, source_id: str) -> float | None:
@@ -51,17 +56,17 @@ def far_below_usual(seen: int, usual: float | None) -> bool:
     return usual is not None and usual >= USUAL_MINIMUM and seen < usual * DEGRADED_BELOW
 
 
-def _parse_errors(run: SourceRunRow) -> int:
+def _parse_errors(run: Any) -> int:
     return sum(1 for warning in run.warnings if warning.startswith("parse error"))
 
 
-def _damaged_input(run: SourceRunRow) -> str | None:
+def _damaged_input(run: Any) -> str | None:
     """Every reason the source's input was not what it claims (spiders.degraded.PREFIX), in one
     line; the crawl may list its warnings in any order."""
     return "; ".join(w for w in run.warnings if w.startswith(DAMAGED_INPUT)) or None
 
 
-def _run_summary(run: SourceRunRow) -> dict[str, Any]:
+def _run_summary(run: Any) -> dict[str, Any]:
     summary = {
         "started": run.started_at.isoformat(),
         "ok": run.ok,
@@ -79,20 +84,49 @@ def _run_summary(run: SourceRunRow) -> dict[str, Any]:
     return {k: v for k, v in summary.items() if v is not None}
 
 
-def source_health(session: Session, source_id: str) -> dict[str, Any]:
-    """Return the health entry of one source (the per-source object of health.json)."""
+def live_records(session: Session, source_ids: list[str]) -> dict[str, int]:
+    """How many records each source shows now (not gone): one query per chunk of sources."""
+    counts = dict.fromkeys(source_ids, 0)
+    for part in chunks(sorted(counts)):
+        for source_id, count in session.connection().execute(
+                core_select(RECORD.c.source_id, func.count())
+                .where(RECORD.c.source_id.in_(part), RECORD.c.gone_at.is_(None))
+                .group_by(RECORD.c.source_id)):
+            counts[source_id] = count
+    return counts
+
+
+def health_of(session: Session, source_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The health entry of each source, in the order given (see source_health)."""
+    items = live_records(session, source_ids)
+    return {source_id: source_health(session, source_id, items[source_id])
+            for source_id in source_ids}
+
+
+def source_health(session: Session, source_id: str, items: int | None = None
+                  ) -> dict[str, Any]:
+    """Return the health entry of one source (the per-source object of health.json).
+
+    `items`: the source's live records, when the caller counted them already.
+    """
     recent = _runs(session, source_id, max(HISTORY, USUAL_WINDOW + 1))
-    items = session.exec(select(func.count()).select_from(RecordRow).where(
-        RecordRow.source_id == source_id, col(RecordRow.gone_at).is_(None))).one()
+    if items is None:
+        items = live_records(session, [source_id])[source_id]
     if not recent:
         return {"status": "never", "items": items}
     last = recent[0]
-    success = last if last.ok else next(iter(_runs(session, source_id, 1, ok=True)), None)
-    changed = session.exec(
-        select(SourceRunRow).where(
-            SourceRunRow.source_id == source_id,
-            (SourceRunRow.new + SourceRunRow.changed + SourceRunRow.gone) > 0)
-        .order_by(col(SourceRunRow.started_at).desc()).limit(1)).first()
+    # Mostly among the recent runs; only a source that failed for long is looked up further.
+    searched_all = len(recent) < max(HISTORY, USUAL_WINDOW + 1)  # no older runs
+    success = next((r for r in recent if r.ok), None)
+    if success is None and not searched_all:
+        success = next(iter(_runs(session, source_id, 1, ok=True)), None)
+    changed = next((r for r in recent if r.new + r.changed + r.gone > 0), None)
+    if changed is None and not searched_all:
+        changed = session.connection().execute(
+            core_select(SOURCE_RUN).where(
+                SOURCE_RUN.c.source_id == source_id,
+                (SOURCE_RUN.c.new + SOURCE_RUN.c.changed + SOURCE_RUN.c.gone) > 0)
+            .order_by(SOURCE_RUN.c.started_at.desc()).limit(1)).first()
     earlier = [r.records_seen for r in recent[1:USUAL_WINDOW + 1] if r.ok and r.records_seen]
     usual = median(earlier) if earlier else None
 

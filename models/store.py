@@ -14,9 +14,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from regiofeed.models.health import source_health
+from regiofeed.models.candidates import chunks
+from regiofeed.models.defaults import DEFAULT_DB
+from regiofeed.models.health import health_of
 from regiofeed.models.migrate import upgrade
 from regiofeed.models.sources import Source
 from regiofeed.models.store_crawls import CrawlStorage
@@ -30,7 +32,6 @@ from regiofeed.models.tables import (
     utcnow,
 )
 
-DEFAULT_DB = "sqlite:///data/regiofeed.db"
 _MEMORY_LOCKS: dict[str, threading.Lock] = {}
 
 
@@ -133,8 +134,9 @@ class Store(CrawlStorage, ItemReading, ItemDecisions):
         """Insert or update the configured sources (a source is never deleted: it has records)."""
         now = utcnow()
         with self.lock("store"), Session(self.engine) as session:
+            stored = {row.id: row for row in session.exec(select(SourceRow))}
             for source in sources:
-                row = session.get(SourceRow, source.id) or SourceRow(id=source.id)
+                row = stored.get(source.id) or SourceRow(id=source.id)
                 row.name = source.name
                 row.publisher = source.publisher
                 row.municipality = source.municipality
@@ -185,14 +187,19 @@ class Store(CrawlStorage, ItemReading, ItemDecisions):
 
     def validators(self, source_id: str) -> dict[str, dict[str, str]]:
         """The validators to send with the next crawl of a source: {url: {etag, last_modified}}."""
+        return self.validators_of([source_id])[0]
+
+    def validators_of(self, source_ids: list[str]) -> list[dict[str, dict[str, str]]]:
+        """`validators` of each source, in the order given, read in one query per chunk."""
+        found: dict[str, dict[str, dict[str, str]]] = {source_id: {} for source_id in source_ids}
         with Session(self.engine) as session:
-            rows = session.exec(select(HttpValidatorRow).where(
-                HttpValidatorRow.source_id == source_id))
-            return {
-                row.url: {k: v for k, v in (("etag", row.etag),
-                                            ("last_modified", row.last_modified)) if v}
-                for row in rows
-            }
+            for part in chunks(sorted(found)):
+                for row in session.exec(select(HttpValidatorRow).where(
+                        col(HttpValidatorRow.source_id).in_(part))):
+                    found[row.source_id][row.url] = {
+                        k: v for k, v in (("etag", row.etag),
+                                          ("last_modified", row.last_modified)) if v}
+        return [found[source_id] for source_id in source_ids]
 
     def last_attempts(self) -> dict[str, datetime]:
         """When each source was last crawled, for deciding which sources are due."""
@@ -222,7 +229,7 @@ class Store(CrawlStorage, ItemReading, ItemDecisions):
     def health(self, source_ids: list[str]) -> dict[str, Any]:
         """Per source: the health ledger entry (see models/health.py)."""
         with Session(self.engine) as session:
-            return {source_id: source_health(session, source_id) for source_id in source_ids}
+            return health_of(session, source_ids)
 
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, or_
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from regiofeed.models.berlin import BERLIN
 from regiofeed.models.items import item_object
 from regiofeed.models.tables import (
+    ITEM,
+    RECORD,
     ItemRow,
     RecordRow,
     RevisionRow,
@@ -69,10 +73,38 @@ class ItemReading:
         """What gets published: every current item, and the past events whose sources have
         since dropped them (calendars clear old events; the open-data dump keeps them).
 
-        An upcoming event or news item that vanished is withdrawn, and stays out.
+        An upcoming event or news item that vanished is withdrawn, and stays out. One pass
+        over the store: each item and each record it shows is read once.
         """
-        past = [item for item in self.items(gone_only=True) if _ended_before(item, today)]
-        return self.items() + past
+        with Session(self.engine) as session:
+            sources = {row.id: row for row in session.exec(select(SourceRow))}
+            absorbed: dict[str, list[str]] = defaultdict(list)
+            for old, into in session.exec(select(ItemRow.id, ItemRow.merged_into).where(
+                    col(ItemRow.merged_into).is_not(None))):
+                absorbed[into].append(old)
+            # Plain rows, not ORM objects: every published item is read on every run.
+            conn = session.connection()
+            items = list(conn.execute(core_select(ITEM).where(ITEM.c.merged_into.is_(None))
+                                      .order_by(ITEM.c.id)))
+            # A current item shows its current records; a gone one all of them (as items()).
+            gone_items = core_select(ITEM.c.id).where(ITEM.c.gone_at.is_not(None))
+            by_item: dict[str, list[Any]] = defaultdict(list)
+            for record in conn.execute(core_select(RECORD).where(or_(
+                    RECORD.c.gone_at.is_(None), RECORD.c.item_id.in_(gone_items)))):
+                by_item[record.item_id].append(record)
+        current, past = [], []
+        for item in items:
+            records = by_item[item.id]
+            if item.gone_at is None:
+                live = [r for r in records if r.gone_at is None]
+                if live:
+                    current.append(item_object(item, live, sources,
+                                               sorted(absorbed.get(item.id, []))))
+            elif records:
+                found = item_object(item, records, sources, sorted(absorbed.get(item.id, [])))
+                if _ended_before(found, today):
+                    past.append(found)
+        return current + past
 
     def revisions(self, source_id: str, key: str) -> list[RevisionRow]:
         """Every revision of one record, oldest first."""

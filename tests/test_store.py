@@ -167,3 +167,65 @@ def test_past_event_dropped_by_its_calendar_stays_published_news_does_not(store:
     assert published == {"Bleibt", "Burgfest 2023"}
     # The same event, had it been upcoming, would count as withdrawn.
     assert {i["title"] for i in store.published_items(date(2023, 8, 1))} == {"Bleibt"}
+
+
+def _crawl_twice(store: Store, prefix: str, year: int, batched: bool) -> tuple:
+    """Three sources crawled, then again: a 304, a changed source and a failed one; the
+    second crawl stored in one batch or one source at a time. What came of it, the prefix
+    taken off the source ids."""
+    ids = [f"{prefix}{name}" for name in "abc"]
+    store.sync_sources(parse_sources("\n".join(
+        f'[[source]]\nid = "{i}"\nname = "{i}"\npublisher = "P"\n'
+        f'url = "https://{i}.example/"\nkind = "rss"\nlicence = "dl-by-de/2.0"\n'
+        for i in ids)).sources)
+
+    def record(source: str, n: int, title: str) -> Record:
+        return Record(source_id=source, key=f"https://{source}.example/{n}",
+                      url=f"https://{source}.example/{n}", title=f"{title} {source} {year}",
+                      content_text=f"Meldung {n} von {source} im Jahr {year}.",
+                      date_published=datetime(year, 8, 7, 9, 0, tzinfo=BERLIN))
+
+    a, b, c = ids
+    started = utcnow()
+    store.apply_crawls(store.begin_run(), [
+        (CrawlResult(source_id=i, ok=True, records=[record(i, n, "Erste") for n in range(3)],
+                     validators={f"https://{i}.example/": {"etag": '"1"'}}), started)
+        for i in ids])
+    second = [
+        CrawlResult(source_id=a, ok=True, not_modified=True, statuses={"304": 1},
+                    validators={f"https://{a}.example/": {"etag": '"2"'}}),
+        CrawlResult(source_id=b, ok=True, records=[record(b, 0, "Geändert"),
+                                                   record(b, 9, "Neu")]),
+        CrawlResult(source_id=c, ok=False, error="HTTP 500"),
+    ]
+    run_id = store.begin_run()
+    if batched:
+        summaries = store.apply_crawls(run_id, [(r, started) for r in second])
+    else:
+        summaries = [store.apply_crawl(run_id, r, started) for r in second]
+    health = store.health(ids)
+    strip = len(prefix)
+    return (
+        [(s.source_id[strip:], s.ok, s.records_seen, s.new, s.changed, s.unchanged, s.gone)
+         for s in summaries],
+        {k[strip:]: (e["status"], e["records_seen"], e["items"], e.get("not_modified"))
+         for k, e in health.items()},
+        [{url.replace(prefix, ""): v for url, v in found.items()}
+         for found in store.validators_of(ids)],
+        sorted(item["title"].replace(f" {year}", "").replace(f" {prefix}", " ")
+               for item in store.items() if item["_regiofeed"]["sources"][0] in ids))
+
+
+def test_a_batch_stores_as_one_crawl_at_a_time_would(store: Store) -> None:
+    """apply_crawls: a 304, a changed source and a failed one in one transaction give the
+    summaries, ledger, validators and items that storing them one by one gives."""
+    one_by_one = _crawl_twice(store, "one-", 2023, batched=False)
+    batched = _crawl_twice(store, "batch-", 2024, batched=True)
+    assert batched == one_by_one
+    summaries, health, validators, titles = batched
+    assert summaries[0] == ("a", True, 3, 0, 0, 3, 0)
+    assert summaries[1][3:5] == (1, 1)  # one new, one changed
+    assert health["a"] == ("ok", 3, 3, True)
+    assert health["c"][0] == "failed"
+    assert validators[0] == {"https://a.example/": {"etag": '"2"'}}
+    assert "Neu b" in titles
