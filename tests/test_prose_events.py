@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from crawl_settings import FAST
 
 from regiofeed.flows.demo.server import SiteServer
@@ -90,3 +91,17 @@ def test_time_elements_from_and_to_are_the_event_not_its_publication(serve_site)
                                                   datetime(2025, 3, 14, 21, tzinfo=BERLIN))
     assert talk.date_published is None  # the first <time> was the start, not a publication
     assert talk.event.location.street == "Am Anger 2"
+
+
+@pytest.mark.parametrize(("case", "page"), [
+    # "Mo, 11:41 Uhr / 06.11.2023" atop the article, <meta name="date" 2023-11-06T11:41>.
+    ("nnz-spielplatz-quantensprung", "nnz-online.de-Quantensprung.html"),
+    # <time itemprop="datePublished"> twice, joined by a dash: no from–to pair.
+    ("drk-glasgow", "drk.de-Glasgow.html"),
+])
+def test_a_news_page_stating_its_own_publication_time_yields_no_event(
+        serve_site, case: str, page: str) -> None:
+    server: SiteServer = serve_site(REAL / case)
+    result = crawl(source(server.url(f"/{page}")), FAST)
+    assert result.ok, result.error
+    assert [r.kind for r in result.records] == ["news"]
