@@ -175,9 +175,6 @@ def record_from_html_page(html: str, url: str, source: Source) -> Record | None:
     modified = parse_date(page.css(_MODIFIED_CSS).get() or "")
     image = safe_url(page.css("meta[property='og:image']::attr(content)").get(), url)
     event = event_from_text(content_text, default_year=year_of(published))
-    if event is None and source.item_kind == "event" and isinstance(published, date):
-        event = EventInfo(start=published, all_day=not isinstance(published, datetime))
-        published = None
     key = canonical_url(url)
     return Record(
         source_id=source.id,
@@ -215,6 +212,12 @@ def records_from_html_page(html: str, url: str, source: Source) -> list[Record]:
             # the event, so it is that event, not news plus the event it announces.
             record = record.model_copy(update={"event": event, "kind": "event"})
             return split_announced(record, source.model_copy(update={"item_kind": "event"}))
+        published = record.date_published
+        if source.item_kind == "event" and isinstance(published, date):
+            # A page of an event source that states no day but its own: that day is the
+            # event's (after the prose had its say: "findet am 6. Juni statt" wins over it).
+            record = record.model_copy(update={"date_published": None, "kind": "event",
+                "event": EventInfo(start=published, all_day=not isinstance(published, datetime))})
     return split_announced(record, source)
 
 

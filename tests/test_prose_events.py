@@ -12,6 +12,7 @@ import pytest
 from crawl_settings import FAST
 
 from regiofeed.flows.demo.server import SiteServer
+from regiofeed.models.records import Record
 from regiofeed.models.sources import Source
 from regiofeed.spiders.crawl import crawl
 
@@ -105,3 +106,30 @@ def test_a_news_page_stating_its_own_publication_time_yields_no_event(
     result = crawl(source(server.url(f"/{page}")), FAST)
     assert result.ok, result.error
     assert [r.kind for r in result.records] == ["news"]
+
+
+@pytest.mark.parametrize("item_kind", [None, "event"])
+def test_a_lead_that_announces_a_day_is_the_event_with_the_times_stated_later(
+        serve_site, item_kind: str | None) -> None:
+    # "Das Dorffest findet am Freitag, 6. und Samstag, 7. Juni 2025 auf dem Festplatz … statt";
+    # the times follow two paragraphs later, one per day.
+    [fest] = _records_of(serve_site(EVENTS), "/prosa/dorffest-ankuendigung.html", item_kind)
+    assert (fest.kind, fest.title) == ("event", "Dorffest 2025")
+    assert (fest.event.start, fest.event.end) == (datetime(2025, 6, 6, 18, tzinfo=BERLIN),
+                                                  datetime(2025, 6, 7, 23, tzinfo=BERLIN))
+    assert "Festplatz" in (fest.event.location.name or "")
+
+
+def test_an_exhibition_that_opens_runs_to_the_day_it_ends(serve_site) -> None:
+    # "öffnet am 14. März 2025 im Heimatmuseum …", "Bis zum 30. Juni 2025 ist die Schau …".
+    [show] = _records_of(serve_site(EVENTS), "/prosa/ausstellung.html")
+    assert show.kind == "event"
+    assert (show.event.start, show.event.end, show.event.all_day) == (
+        date(2025, 3, 14), date(2025, 6, 30), True)
+    assert show.event.location.name == "Heimatmuseum Musterdorf"
+
+
+def _records_of(server: SiteServer, path: str, item_kind: str | None = None) -> list[Record]:
+    result = crawl(source(server.url(path)).model_copy(update={"item_kind": item_kind}), FAST)
+    assert result.ok, result.error
+    return result.records
