@@ -320,7 +320,7 @@ def _line_rows(root: HtmlElement, fallback: int) -> list[Row]:
     """Rows from paragraphs that are each one dated session, titled by the words after the
     time, else by the nearest heading above ("Öffentlicher Lauf"); "und" between two times
     makes two sessions of one day."""
-    found: list[tuple[Row, HtmlElement | None]] = []
+    found: list[tuple[Row, HtmlElement | None, bool]] = []
     for paragraph in root.iter("p"):
         if _skipped(paragraph) or any(a.tag in ("li", "td", "th") for a in
                                       paragraph.iterancestors()):
@@ -338,21 +338,24 @@ def _line_rows(root: HtmlElement, fallback: int) -> list[Row]:
             times.append(time.group(0))
             position = time.end()
         words = text[position:].strip(" .,:;–—-")
-        title = words if re.search(r"[^\W\d_]{3,}", words) else _heading_text(paragraph)
+        named = bool(re.search(r"[^\W\d_]{3,}", words))
+        title = words if named else _heading_text(paragraph)
         if not title or len(title) > _MAX_TITLE:
             continue
         for time in times:
             when = parse_when(f"{day}, {time}")
             if when is not None and isinstance(when.start, datetime):
-                found.append((Row(when=when, title=title), paragraph.getparent()))
+                found.append((Row(when=when, title=title), paragraph.getparent(), named))
     # One session stated twice ("beginnt am Dienstag, den 26. September, 13:45 Uhr!" atop the
-    # page, the same in the list) is one row: the one with an end, from the longer run.
-    runs = Counter(id(parent) for _, parent in found)
+    # page, the same in the list; a disco in the list of all sessions and in the list of
+    # discos) is one row: the one with an end, then one that names itself, then the one of
+    # the shorter, more particular list.
+    runs = Counter(id(parent) for _, parent, _ in found)
     best: dict[date | datetime, Row] = {}
-    for row, _parent in sorted(found, key=lambda item: (item[0].when.end is not None,
-                                                        runs[id(item[1])])):
+    for row, *_ in sorted(found, key=lambda item: (item[0].when.end is not None, item[2],
+                                                    -runs[id(item[1])])):
         best[row.when.start] = row
-    return [row for row, _ in found if best.get(row.when.start) is row]
+    return [row for row, *_ in found if best.get(row.when.start) is row]
 
 
 def _heading_text(element: HtmlElement) -> str | None:

@@ -103,5 +103,6 @@ def test_dated_lines_under_a_heading_are_one_event_each(serve_site, item_kind: s
         (at(2024, 10, 12, 19), at(2024, 10, 12, 20, 45), "Eisdisco"),
     ]
     assert len({url for *_, url in events}) == len(events)
-    # The intro's "Dienstag, den 1. Oktober, 13:45 Uhr!" is the first session, not another.
+    # The intro's "Dienstag, den 1. Oktober, 13:45 Uhr!" is the first session, not another;
+    # the discos stated in both lists are one each, the unnamed 12 October one the disco.
     assert all(r.kind == "event" for r in result.records)
