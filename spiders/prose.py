@@ -16,7 +16,7 @@ from itertools import pairwise
 
 from lxml.html import HtmlElement
 
-from regiofeed.models.normalise.dates import MONTH_NAMES, When, parse_date, parse_when
+from regiofeed.models.normalise.dates import BERLIN, MONTH_NAMES, When, parse_date, parse_when
 from regiofeed.models.normalise.places import is_online, parse_location
 from regiofeed.models.records import EventInfo, Location, Record
 from regiofeed.spiders.blocks import parse_html
@@ -80,12 +80,69 @@ def page_event(title: str, text: str, year: int | None) -> EventInfo | None:
                 # The title names the day; the lead may add the time and the place.
                 timed = _timed_in(lead, when, year)
                 when = timed or when
-            return _event(when, text, at if source is lead else None)
+            return _programme(_event(_timetable(when, text), text,
+                                     at if source is lead else None), text)
     announced = _announced(lead, text, year, title)
     if announced is not None:
         when, at = announced
-        return _event(when, lead, at)
+        return _programme(_event(_timetable(when, text), lead, at), text)
     return None
+
+
+# A programme's lines: "Beginn 13 Uhr am Neptunbrunnen", "Abschluss um 15.30 Uhr vor der
+# Schweizer Botschaft", "Warm Up 11:00 Uhr".
+_CLOCK = r"(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*uhr"
+_BEGIN_LINE_RE = re.compile(
+    rf"^\s*(?:beginn|start|auftakt)\b\W*(?:um\s+|ab\s+)?{_CLOCK}\s+"
+    r"(?:am|an der|an dem|im|in der|auf dem|auf der|vor dem|vor der)\s+"
+    r"(?P<place>[A-ZÄÖÜ][^\n,.;]{2,60})",
+    re.IGNORECASE | re.MULTILINE)
+_CLOSE_LINE_RE = re.compile(
+    rf"^\s*(?:abschluss|ende|schluss|ausklang)\b\W*(?:um\s+|gegen\s+|ca\.\s+)?{_CLOCK}",
+    re.IGNORECASE | re.MULTILINE)
+# A timetable line: a few words, then the time ("Warm Up 11:00 Uhr", "Contest 12:00 Uhr").
+_TIMETABLE_LINE_RE = re.compile(
+    r"^[^\W\d][^\n\d]{1,40}?\s(?:ab\s+|um\s+)?(?P<h>\d{1,2})[:.](?P<m>\d{2})\s*uhr\s*$",
+    re.IGNORECASE)
+
+
+def _timetable(when: When, text: str) -> When:
+    """A day without a time takes the first time of a timetable in the text: three lines or
+    more in a row, each a few words and a time ("Warm Up 11:00 Uhr")."""
+    if not when.all_day or when.end is not None:
+        return when
+    run: list[re.Match[str]] = []
+    for line in [*text.splitlines(), ""]:
+        match = _TIMETABLE_LINE_RE.match(line.strip())
+        if match:
+            run.append(match)
+            continue
+        if len(run) >= 3:
+            first = min(run, key=lambda m: (int(m["h"]), int(m["m"])))
+            start = datetime.combine(when.start, datetime.min.time(), tzinfo=BERLIN).replace(
+                hour=int(first["h"]), minute=int(first["m"]))
+            return When(start=start, end=None, all_day=False)
+        run = []
+    return when
+
+
+def _programme(event: EventInfo, text: str) -> EventInfo:
+    """The end and the place a programme states: "Abschluss um 15.30 Uhr" ends a timed event
+    of one day, "Beginn 13 Uhr am Neptunbrunnen" places it."""
+    start = event.start
+    if not isinstance(start, datetime):
+        return event
+    update: dict[str, object] = {}
+    close = _CLOSE_LINE_RE.search(text)
+    if event.end is None and close is not None:
+        end = start.replace(hour=int(close["h"]), minute=int(close["m"] or 0))
+        if end > start:
+            update["end"] = end
+    begin = _BEGIN_LINE_RE.search(text)
+    if event.location is None and not event.online and begin is not None and (
+            int(begin["h"]) == start.hour):
+        update["location"] = Location(name=begin["place"].strip())
+    return event.model_copy(update=update) if update else event
 
 
 # A sentence that announces: "Die Show findet am 21. und 22. Mai 2022 im IGA Park statt",

@@ -133,3 +133,18 @@ def _records_of(server: SiteServer, path: str, item_kind: str | None = None) -> 
     result = crawl(source(server.url(path)).model_copy(update={"item_kind": item_kind}), FAST)
     assert result.ok, result.error
     return result.records
+
+
+@pytest.mark.parametrize("item_kind", [None, "event"])
+def test_a_programme_states_where_it_begins_when_it_ends_and_a_timetable_the_start(
+        serve_site, item_kind: str | None) -> None:
+    # "Beginn 11 Uhr am Rathausplatz", "Abschluss um 14.30 Uhr vor dem Landratsamt".
+    [ride] = _records_of(serve_site(EVENTS), "/prosa/sternfahrt.html", item_kind)
+    assert (ride.event.start, ride.event.end) == (datetime(2025, 5, 10, 11, tzinfo=BERLIN),
+                                                  datetime(2025, 5, 10, 14, 30, tzinfo=BERLIN))
+    assert ride.event.location.name == "Rathausplatz"
+    # "am 21. Juni" in the title, then "Frühschoppen 10:00 Uhr", "Kinderprogramm 14:00 Uhr" …
+    [fest] = _records_of(serve_site(EVENTS), "/prosa/feuerwehrfest.html", item_kind)
+    assert (fest.kind, fest.event.start, fest.event.end) == (
+        "event", datetime(2025, 6, 21, 10, tzinfo=BERLIN), None)
+    assert fest.event.location.name == "Gerätehaus Musterdorf"
