@@ -13,6 +13,7 @@ from regiofeed.models.normalise.text import clean_text
 from regiofeed.models.normalise.urls import canonical_url
 from regiofeed.models.records import EventInfo, Record
 from regiofeed.models.sources import Source
+from regiofeed.spiders.event_header import header_event
 from regiofeed.spiders.event_tables import page_year
 from regiofeed.spiders.extract import (
     ListEntry,
@@ -201,7 +202,8 @@ def records_from_html_page(html: str, url: str, source: Source) -> list[Record]:
     if record.event is None:
         year = year_of(record.date_published) or page_year(html)
         text = record.content_text or ""
-        event = time_pair(html, text) or page_event(record.title, text, year)
+        event = (time_pair(html, text) or page_event(record.title, text, year)
+                 or header_event(html))
         if event is not None and _is_stamp(event.start, html):
             event = None  # the page's publication time, written out in its lead
         if event is not None:

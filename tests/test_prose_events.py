@@ -148,3 +148,15 @@ def test_a_programme_states_where_it_begins_when_it_ends_and_a_timetable_the_sta
     assert (fest.kind, fest.event.start, fest.event.end) == (
         "event", datetime(2025, 6, 21, 10, tzinfo=BERLIN), None)
     assert fest.event.location.name == "Gerätehaus Musterdorf"
+
+
+@pytest.mark.parametrize("item_kind", [None, "event"])
+def test_the_header_box_beside_the_h1_states_day_span_and_place(
+        serve_site, item_kind: str | None) -> None:
+    # "Freitag, 14. Februar 2025, 18:00 – 21:00 Uhr" and a place div above the h1; the
+    # "Eingestellt 03.02.2025, 09:14 Uhr" stamp and the registration deadline are no event.
+    [workshop] = _records_of(serve_site(EVENTS), "/prosa/workshop.html", item_kind)
+    assert (workshop.kind, workshop.title) == ("event", "Fahrrad-Workshop")
+    assert (workshop.event.start, workshop.event.end) == (
+        datetime(2025, 2, 14, 18, tzinfo=BERLIN), datetime(2025, 2, 14, 21, tzinfo=BERLIN))
+    assert workshop.event.location.street == "Dorfstraße 5"
