@@ -10,9 +10,11 @@ publication date; today's date is the last resort.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -79,7 +81,7 @@ def events_from_rows(
     if root is None:
         return []
     fallback = _page_year(root, published, today)
-    rows = _table_rows(root, fallback) + _list_rows(root, fallback)
+    rows = _table_rows(root, fallback) + _list_rows(root, fallback) + _line_rows(root, fallback)
     # The whole page's text, not a main-text extractor's: those drop repeated lines (a second
     # "Ort: Marktplatz") and with them the facts of a row.
     groups = _labelled_groups(_page_text(root) or text or "", fallback)
@@ -102,6 +104,11 @@ def _records(rows: list[Row], url: str, source: Source) -> list[Record]:
         # The fragment names the row by its day and title: stable while the row stands.
         digest = hashlib.sha256(f"{day.isoformat()}\n{row.title}".encode()).hexdigest()[:12]
         key = f"{page}#termin-{day.isoformat()}-{digest}"
+        earlier = records[key].event if key in records else None
+        if earlier is not None and earlier.start != start:
+            # The same title twice on one day ("09:45 – 11:30 Uhr und 14:00 – 15:45 Uhr"):
+            # the later session's fragment adds its time; the first keeps the plain one.
+            key = f"{key}-{start:%H%M}" if isinstance(start, datetime) else key
         if row.info is not None:
             event = row.info
         else:
@@ -137,12 +144,16 @@ def year_of(element: HtmlElement, fallback: int) -> int:
 def _page_year(root: HtmlElement, published: date | datetime | None,
                today: date | None) -> int:
     """The year of the page's own full dates (the commonest), else of its publication, else
-    of today."""
-    years = Counter(int(m.group(1)) for m in _FULL_DATE_RE.finditer(_text(root)))
+    the first year its text names ("Die Eissaison 2024 / 2025 beginnt …"), else today's."""
+    text = _text(root)
+    years = Counter(int(m.group(1)) for m in _FULL_DATE_RE.finditer(text))
     if years:
         return years.most_common(1)[0][0]
     if published is not None:
         return published.year
+    named = _YEAR_RE.search(_page_text(copy.deepcopy(root)))
+    if named:
+        return int(named.group(1))
     return (today or datetime.now(BERLIN).date()).year
 
 
@@ -180,22 +191,25 @@ def _skipped(element: HtmlElement) -> bool:
 
 def _heading_year(element: HtmlElement, fallback: int) -> int:
     """The year named by the nearest heading or caption before `element`, else `fallback`."""
+    for heading in _headings_before(element):
+        match = _YEAR_RE.search(_text(heading))
+        if match:
+            return int(match.group(1))
+    return fallback
+
+
+def _headings_before(element: HtmlElement) -> Iterator[HtmlElement]:
+    """The headings (h1–h6) and table captions before `element`, the nearest first."""
     for ancestor in (element, *element.iterancestors()):
         caption = ancestor.find("caption") if ancestor.tag == "table" else None
         if caption is not None:
-            match = _YEAR_RE.search(_text(caption))
-            if match:
-                return int(match.group(1))
+            yield caption
         for previous in ancestor.itersiblings(preceding=True):
             if not isinstance(previous.tag, str):
                 continue
             headings = [previous] if re.fullmatch(r"h[1-6]", previous.tag) else list(
                 previous.iter("h1", "h2", "h3", "h4", "h5", "h6"))
-            for heading in reversed(headings):
-                match = _YEAR_RE.search(_text(heading))
-                if match:
-                    return int(match.group(1))
-    return fallback
+            yield from reversed(headings)
 
 
 def _when(parts: list[str], year: int) -> tuple[When | None, list[str]]:
@@ -284,6 +298,69 @@ def _list_rows(root: HtmlElement, fallback: int) -> list[Row]:
         if row is not None:
             rows.append(row)
     return rows
+
+
+# A paragraph that is one dated session: "Dienstag, 26. September 13:45 – 15:30 Uhr",
+# "Sonntag, 01.Oktober 09:45 – 11:30 Uhr und 14:00 – 15:45 Uhr", "Samstag, 30, September
+# 19:45 – 21:30 Uhr ICE-DISCO": a day, one or more times, and at most a few words after them.
+_WEEKDAY_WORD = (r"(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|"
+                 r"mo|di|mi|do|fr|sa|so)\.?")
+_LINE_DAY_RE = re.compile(
+    rf"^(?:{_WEEKDAY_WORD},?\s+(?:den\s+)?)?(?P<day>\d{{1,2}})[.,]\s*"
+    rf"(?P<month>{MONTH_NAMES}|\d{{1,2}}\.)(?:\s*(?P<year>20\d\d))?\s*,?\s*(?=\d)",
+    re.IGNORECASE)
+_LINE_TIME_RE = re.compile(
+    r"(?:ab\s+|um\s+)?\d{1,2}[:.]\d{2}(?:\s*uhr)?(?:\s*(?:-|–|—|bis)\s*\d{1,2}[:.]\d{2})?"
+    r"(?:\s*uhr)?", re.IGNORECASE)
+_LINE_JOIN_RE = re.compile(r"^\s*(?:und|,|/|&)?\s*$", re.IGNORECASE)
+_MAX_LINE = 120
+
+
+def _line_rows(root: HtmlElement, fallback: int) -> list[Row]:
+    """Rows from paragraphs that are each one dated session, titled by the words after the
+    time, else by the nearest heading above ("Öffentlicher Lauf"); "und" between two times
+    makes two sessions of one day."""
+    found: list[tuple[Row, HtmlElement | None, bool]] = []
+    for paragraph in root.iter("p"):
+        if _skipped(paragraph) or any(a.tag in ("li", "td", "th") for a in
+                                      paragraph.iterancestors()):
+            continue
+        text = _text(paragraph)
+        match = _LINE_DAY_RE.match(text)
+        if not match or len(text) > _MAX_LINE:
+            continue
+        year = int(match["year"]) if match["year"] else _heading_year(paragraph, fallback)
+        day = f"{match['day']}. {match['month']} {year}"
+        times, position = [], match.end()
+        for time in _LINE_TIME_RE.finditer(text, match.end()):
+            if not _LINE_JOIN_RE.match(text[position:time.start()]):
+                break
+            times.append(time.group(0))
+            position = time.end()
+        words = text[position:].strip(" .,:;–—-")
+        named = bool(re.search(r"[^\W\d_]{3,}", words))
+        title = words if named else _heading_text(paragraph)
+        if not title or len(title) > _MAX_TITLE:
+            continue
+        for time in times:
+            when = parse_when(f"{day}, {time}")
+            if when is not None and isinstance(when.start, datetime):
+                found.append((Row(when=when, title=title), paragraph.getparent(), named))
+    # One session stated twice ("beginnt am Dienstag, den 26. September, 13:45 Uhr!" atop the
+    # page, the same in the list; a disco in the list of all sessions and in the list of
+    # discos) is one row: the one with an end, then one that names itself, then the one of
+    # the shorter, more particular list.
+    runs = Counter(id(parent) for _, parent, _ in found)
+    best: dict[date | datetime, Row] = {}
+    for row, *_ in sorted(found, key=lambda item: (item[0].when.end is not None, item[2],
+                                                    -runs[id(item[1])])):
+        best[row.when.start] = row
+    return [row for row, *_ in found if best.get(row.when.start) is row]
+
+
+def _heading_text(element: HtmlElement) -> str | None:
+    """The text of the nearest heading before `element`, None without one."""
+    return next((text for text in map(_text, _headings_before(element)) if text), None)
 
 
 def _labelled_groups(text: str, year: int) -> list[Row]:

@@ -35,7 +35,9 @@ from regiofeed.spiders.extract import place_and_online
 
 # Recurrences are windowed by their rule: from the first occurrence to a year ahead of today
 # (beyond that an endless RRULE would yield records for ever), the latest MAX_PER_SERIES of
-# them (about ten years of a weekly series). Single events are all kept, however old.
+# them (about ten years of a weekly series). A rule that ends by itself (COUNT, UNTIL) needs no
+# horizon: all its occurrences are kept, as a calendar shows them. Single events are all kept,
+# however old.
 WINDOW_AFTER = timedelta(days=365)
 MAX_PER_SERIES = 520
 # A hard limit on occurrences expanded per series, against FREQ=SECONDLY and the like.
@@ -53,7 +55,8 @@ def records_from_ical(
     """Return one event record per single VEVENT and per kept occurrence of each series.
 
     Single events are kept however old; a series keeps its occurrences from its first one
-    up to today+365 days, at most MAX_PER_SERIES (the latest).
+    up to today+365 days (an endless rule) or its last one (COUNT, UNTIL), at most
+    MAX_PER_SERIES (the latest).
 
     A recurring event's occurrences are keyed `<UID>#<original start, ISO 8601>`, so a moved
     occurrence (RECURRENCE-ID) keeps its key; a single event is keyed by its UID. `today`
@@ -120,15 +123,31 @@ def _occurrences(
     zones = list(calendar.walk("VTIMEZONE"))
     horizon = datetime.combine(today + WINDOW_AFTER, datetime.max.time(), tzinfo=BERLIN)
     for members in series.values():
-        for occurrence in _series_occurrences(members, zones, horizon):
+        ends = _ends_by_itself(members)
+        for occurrence in _series_occurrences(members, zones, None if ends else horizon):
             yield occurrence, True
 
 
+def _ends_by_itself(members: list[icalendar.Component]) -> bool:
+    """Whether every rule of the series is bounded (COUNT or UNTIL): its occurrences are
+    finite, so none of them lies beyond a horizon the calendar's author did not set."""
+    rules = [rule for event in members for rule in _rules(event)]
+    return all("COUNT" in rule or "UNTIL" in rule for rule in rules)
+
+
+def _rules(event: icalendar.Component) -> list[icalendar.vRecur]:
+    value = event.get("RRULE")
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
 def _series_occurrences(
-    members: list[icalendar.Component], zones: list[icalendar.Component], horizon: datetime
+    members: list[icalendar.Component], zones: list[icalendar.Component],
+    horizon: datetime | None,
 ) -> list[icalendar.Component]:
     """The occurrences of one series kept as records: from its first occurrence up to the
-    horizon, at most MAX_PER_SERIES of them (the latest), found among at most
+    horizon (None: all), at most MAX_PER_SERIES of them (the latest), found among at most
     MAX_OCCURRENCES expanded ones. A series the expander cannot read keeps its VEVENTs as
     they stand."""
     calendar = icalendar.Calendar()
@@ -141,7 +160,7 @@ def _series_occurrences(
             start = _start(occurrence)
             if start is None:
                 continue
-            if _as_datetime(start) > horizon:
+            if horizon is not None and _as_datetime(start) > horizon:
                 break  # occurrences come in order of start: the rest lie beyond the horizon
             kept.append(occurrence)
     except Exception:

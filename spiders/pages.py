@@ -8,11 +8,12 @@ from datetime import date, datetime
 
 from parsel import Selector
 
-from regiofeed.models.normalise.dates import parse_date
+from regiofeed.models.normalise.dates import BERLIN, parse_date
 from regiofeed.models.normalise.text import clean_text
 from regiofeed.models.normalise.urls import canonical_url
 from regiofeed.models.records import EventInfo, Record
 from regiofeed.models.sources import Source
+from regiofeed.spiders.event_header import header_event
 from regiofeed.spiders.event_tables import page_year
 from regiofeed.spiders.extract import (
     ListEntry,
@@ -131,6 +132,18 @@ _DATE_CSS = (
     "time[datetime]::attr(datetime)",
 )
 _MODIFIED_CSS = "meta[property='article:modified_time']::attr(content)"
+# Where a page states when it was published or changed: a day and time found in its lead at
+# one of these moments is that stamp ("Mo, 11:41 Uhr 06.11.2023"), not an event.
+_STAMP_CSS = (
+    "meta[property$='published_time']::attr(content)",
+    "meta[property$='modified_time']::attr(content)",
+    "meta[name='date']::attr(content)",
+    "meta[name='dcterms.date']::attr(content)",
+    "[itemprop='datePublished']::attr(content)",
+    "[itemprop='datePublished']::attr(datetime)",
+    "[itemprop='dateModified']::attr(content)",
+    "[itemprop='dateModified']::attr(datetime)",
+)
 # "Veröffentlicht am 7. August 2024", "Stand: 07.08.2024": the publication date in words.
 # ("Datum:" is left to the event facts: on event pages it is the event's date.)
 _DATE_LABEL_RE = re.compile(
@@ -163,9 +176,6 @@ def record_from_html_page(html: str, url: str, source: Source) -> Record | None:
     modified = parse_date(page.css(_MODIFIED_CSS).get() or "")
     image = safe_url(page.css("meta[property='og:image']::attr(content)").get(), url)
     event = event_from_text(content_text, default_year=year_of(published))
-    if event is None and source.item_kind == "event" and isinstance(published, date):
-        event = EventInfo(start=published, all_day=not isinstance(published, datetime))
-        published = None
     key = canonical_url(url)
     return Record(
         source_id=source.id,
@@ -192,7 +202,10 @@ def records_from_html_page(html: str, url: str, source: Source) -> list[Record]:
     if record.event is None:
         year = year_of(record.date_published) or page_year(html)
         text = record.content_text or ""
-        event = time_pair(html, text) or page_event(record.title, text, year)
+        event = (time_pair(html, text) or page_event(record.title, text, year)
+                 or header_event(html))
+        if event is not None and _is_stamp(event.start, html):
+            event = None  # the page's publication time, written out in its lead
         if event is not None:
             if record.date_published == event.start:
                 # The first <time datetime> was the event's start, not a publication date.
@@ -201,4 +214,29 @@ def records_from_html_page(html: str, url: str, source: Source) -> list[Record]:
             # the event, so it is that event, not news plus the event it announces.
             record = record.model_copy(update={"event": event, "kind": "event"})
             return split_announced(record, source.model_copy(update={"item_kind": "event"}))
+        published = record.date_published
+        if source.item_kind == "event" and isinstance(published, date):
+            # A page of an event source that states no day but its own: that day is the
+            # event's (after the prose had its say: "findet am 6. Juni statt" wins over it).
+            record = record.model_copy(update={"date_published": None, "kind": "event",
+                "event": EventInfo(start=published, all_day=not isinstance(published, datetime))})
     return split_announced(record, source)
+
+
+def _is_stamp(start: date | datetime, html: str) -> bool:
+    """Whether `start` is the moment the page says it was published or changed."""
+    if not isinstance(start, datetime):
+        return False
+    page = Selector(text=html)
+    for css in _STAMP_CSS:
+        for value in page.css(css).getall():
+            stamp = parse_date(value)
+            if isinstance(stamp, datetime) and _minute(stamp) == _minute(start):
+                return True
+    return False
+
+
+def _minute(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=BERLIN)
+    return moment.astimezone(BERLIN).replace(second=0, microsecond=0)

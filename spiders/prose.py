@@ -12,10 +12,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 from lxml.html import HtmlElement
 
-from regiofeed.models.normalise.dates import MONTH_NAMES, When, parse_date, parse_when
+from regiofeed.models.normalise.dates import BERLIN, MONTH_NAMES, When, parse_date, parse_when
 from regiofeed.models.normalise.places import is_online, parse_location
 from regiofeed.models.records import EventInfo, Location, Record
 from regiofeed.spiders.blocks import parse_html
@@ -45,7 +46,7 @@ _PUBLISHED_RE = re.compile(
 # Bürgermeisterstraße 4", "auf dem Parkplatz von OBI".
 _PLACE_RE = re.compile(
     r"(?i:\btreffpunkt(?:\s+(?:in der|in den|im|am|an der|vor dem|vor der|auf dem))?|"
-    r"\b(?:im|in der|in den|auf dem|auf der|vor dem|vor der|beim|bei der|bei dem)\b)\s+"
+    r"\b(?:im|in der|in den|auf dem|auf der|auf|vor dem|vor der|beim|bei der|bei dem)\b)\s+"
     r"(?P<place>(?:[A-ZÄÖÜ][\w'’.-]*|\d+[a-z]?|von|der|des|am)"
     r"(?:\s+(?:[A-ZÄÖÜ][\w'’.-]*|\d+[a-z]?|von|der|des|am)){0,5})")
 _LEAD_CHARS = 500
@@ -53,7 +54,8 @@ _LEAD_CHARS = 500
 _SENTENCE_START_RE = re.compile(r"(?<!\d)[.!?]\s+(?=[A-ZÄÖÜ])")
 # Words that mark the place phrase as no place ("im Mittelpunkt", "im Rahmen").
 _NO_PLACE = {"rahmen", "mittelpunkt", "vorfeld", "anschluss", "jahr", "jahre", "internet",
-             "netz", "anschluß", "schatten", "gespräch", "mittelalter", "fokus"}
+             "netz", "anschluß", "schatten", "gespräch", "mittelalter", "fokus", "einladung",
+             "initiative", "anfrage", "wunsch", "antrag", "grund", "basis", "kosten"}
 
 
 @dataclass
@@ -78,8 +80,132 @@ def page_event(title: str, text: str, year: int | None) -> EventInfo | None:
                 # The title names the day; the lead may add the time and the place.
                 timed = _timed_in(lead, when, year)
                 when = timed or when
-            return _event(when, text, at if source is lead else None)
+            return _programme(_event(_timetable(when, text), text,
+                                     at if source is lead else None), text)
+    announced = _announced(lead, text, year, title)
+    if announced is not None:
+        when, at = announced
+        return _programme(_event(_timetable(when, text), lead, at), text)
     return None
+
+
+# A programme's lines: "Beginn 13 Uhr am Neptunbrunnen", "Abschluss um 15.30 Uhr vor der
+# Schweizer Botschaft", "Warm Up 11:00 Uhr".
+_CLOCK = r"(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*uhr"
+_BEGIN_LINE_RE = re.compile(
+    rf"^\s*(?:beginn|start|auftakt)\b\W*(?:um\s+|ab\s+)?{_CLOCK}\s+"
+    r"(?:am|an der|an dem|im|in der|auf dem|auf der|vor dem|vor der)\s+"
+    r"(?P<place>[A-ZÄÖÜ][^\n,.;]{2,60})",
+    re.IGNORECASE | re.MULTILINE)
+_CLOSE_LINE_RE = re.compile(
+    rf"^\s*(?:abschluss|ende|schluss|ausklang)\b\W*(?:um\s+|gegen\s+|ca\.\s+)?{_CLOCK}",
+    re.IGNORECASE | re.MULTILINE)
+# A timetable line: a few words, then the time ("Warm Up 11:00 Uhr", "Contest 12:00 Uhr").
+_TIMETABLE_LINE_RE = re.compile(
+    r"^[^\W\d][^\n\d]{1,40}?\s(?:ab\s+|um\s+)?(?P<h>\d{1,2})[:.](?P<m>\d{2})\s*uhr\s*$",
+    re.IGNORECASE)
+
+
+def _timetable(when: When, text: str) -> When:
+    """A day without a time takes the first time of a timetable in the text: three lines or
+    more in a row, each a few words and a time ("Warm Up 11:00 Uhr")."""
+    if not when.all_day or when.end is not None:
+        return when
+    run: list[re.Match[str]] = []
+    for line in [*text.splitlines(), ""]:
+        match = _TIMETABLE_LINE_RE.match(line.strip())
+        if match:
+            run.append(match)
+            continue
+        if len(run) >= 3:
+            first = min(run, key=lambda m: (int(m["h"]), int(m["m"])))
+            start = datetime.combine(when.start, datetime.min.time(), tzinfo=BERLIN).replace(
+                hour=int(first["h"]), minute=int(first["m"]))
+            return When(start=start, end=None, all_day=False)
+        run = []
+    return when
+
+
+def _programme(event: EventInfo, text: str) -> EventInfo:
+    """The end and the place a programme states: "Abschluss um 15.30 Uhr" ends a timed event
+    of one day, "Beginn 13 Uhr am Neptunbrunnen" places it."""
+    start = event.start
+    if not isinstance(start, datetime):
+        return event
+    update: dict[str, object] = {}
+    close = _CLOSE_LINE_RE.search(text)
+    if event.end is None and close is not None:
+        end = start.replace(hour=int(close["h"]), minute=int(close["m"] or 0))
+        if end > start:
+            update["end"] = end
+    begin = _BEGIN_LINE_RE.search(text)
+    if event.location is None and not event.online and begin is not None and (
+            int(begin["h"]) == start.hour):
+        update["location"] = Location(name=begin["place"].strip())
+    return event.model_copy(update=update) if update else event
+
+
+# A sentence that announces: "Die Show findet am 21. und 22. Mai 2022 im IGA Park statt",
+# "Die Ausstellung öffnet am 22. November", "Der Verein lädt am 3. Juli … ein" (present tense:
+# a report says "fand … statt").
+_ANNOUNCE_RE = re.compile(
+    r"\b(?:findet|finden)\b.*\bstatt\b|\b(?:öffnet|eröffnet)\b|\blädt\b.*\bein\b",
+    re.IGNORECASE)
+# "21. und 22. Mai 2022", "6. bis 8. Juni": the first day of a range written before its month.
+_RANGE_HEAD_RE = re.compile(r"(?<![\d.])\d{1,2}\.\s*(?:und|bis|[-–])\s*$", re.IGNORECASE)
+# "Bis zum 25. Februar 2024 lockt die Schau": the last day of something already begun.
+_UNTIL_RE = re.compile(rf"\bbis\s+(?:zum\s+|einschließlich\s+)?(?P<date>\d{{1,2}}\.\s*{_MONTH}"
+                       rf"(?:\s+\d{{4}})?|\d{{1,2}}\.\d{{1,2}}\.\d{{4}})", re.IGNORECASE)
+
+
+def _announced(lead: str, text: str, year: int | None, title: str) -> tuple[When, int] | None:
+    """The day a sentence of the lead announces (without a time there), its times taken from
+    where the text states that day with one; an open run ("bis zum 25. Februar") ends it.
+    The sentence shares a word with the title: it is what the page is about, not one tip of
+    several."""
+    topic = _words(title)
+    breaks = (m.end() for m in re.finditer(rf"{_SENTENCE_START_RE.pattern}|\n+", lead))
+    bounds = [0, *breaks, len(lead)]
+    for start, end in pairwise(bounds):
+        sentence = lead[start:end]
+        if _ANNOUNCE_RE.search(sentence) and topic & _words(sentence):
+            for match in _DATE_RE.finditer(sentence):
+                before = sentence[max(0, match.start() - 30):match.start()]
+                if _PUBLISHED_RE.search(before) or _DEADLINE_RE.search(before[-12:]):
+                    continue
+                head = _RANGE_HEAD_RE.search(sentence[max(0, match.start() - 16):match.start()])
+                written = (head.group(0) if head else "") + match.group(0)
+                when = parse_when(written, default_year=year)
+                if when is None:
+                    continue
+                return _with_times(when, text, year), start + match.end()
+    return None
+
+
+def _words(text: str) -> set[str]:
+    """The words of `text` that name a subject: four letters or more, no month."""
+    return {word for word in re.findall(r"[^\W\d_]{4,}", text.lower())
+            if not re.fullmatch(_MONTH, word, re.IGNORECASE)}
+
+
+def _with_times(when: When, text: str, year: int | None) -> When:
+    """Give an all-day `when` the times the text states for its first (and last) day."""
+    if not when.all_day:
+        return when
+    first = _timed_in(text, when, year)
+    last = _timed_in(text, When(start=when.end, end=None, all_day=True), year) if (
+        when.end is not None) else None
+    if first is not None:
+        end = (last.end or last.start) if last is not None else (
+            first.end if when.end is None else None)
+        return When(start=first.start, end=end, all_day=False)
+    if when.end is None:
+        for until in _UNTIL_RE.finditer(text):
+            last_day = parse_date(until["date"]) if re.search(r"\d{4}", until["date"]) else None
+            if isinstance(last_day, date) and not isinstance(last_day, datetime) and (
+                    0 < (last_day - _day_of(when.start)).days <= 366):
+                return When(start=when.start, end=last_day, all_day=True)
+    return when
 
 
 def section_events(html: str, year: int | None) -> list[ProseEvent]:
@@ -180,7 +306,11 @@ def _event(when: When, text: str, at: int | None, heading: str | None = None) ->
         # Parkplatz von OBI am 31. Oktober"), else in the section's heading.
         bounds = [m.end() for m in _SENTENCE_START_RE.finditer(text, 0, at)]
         start = max(bounds[-1] if bounds else 0, text.rfind("\n", 0, at) + 1)
-        spans = [(text, at, min(len(text), at + 120)), (text, start, at)]
+        # The phrase after the time stays in its sentence: "… auf Schloss Moritzburg. Der
+        # Film wurde im Januar 1973 …" names no place "Januar 1973".
+        after = _SENTENCE_START_RE.search(text, at)
+        stop = min(len(text), at + 120, after.start() + 1 if after else len(text))
+        spans = [(text, at, stop), (text, start, at)]
         if heading:
             spans.append((heading, 0, len(heading)))
         for where, begin, end in spans:

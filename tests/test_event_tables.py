@@ -81,3 +81,28 @@ def test_labelled_groups_of_a_real_page_are_one_event_each(serve_site) -> None:
     assert events[4].title == "Rum – Tour mit der Hallunken – Schunkel"
     assert events[4].event.location.name == "Marktplatz Halle/Saale"
     assert events[3].event.location.postal_code == "06114"
+
+
+@pytest.mark.parametrize("item_kind", [None, "event"])
+def test_dated_lines_under_a_heading_are_one_event_each(serve_site, item_kind: str | None) -> None:
+    # Paragraphs "Dienstag, 1. Oktober 13:45 – 15:30 Uhr" under a heading "Öffentlicher Lauf":
+    # no link, no title of their own, no year (the intro names the season 2024 / 2025).
+    server: SiteServer = serve_site(EVENTS)
+    extra = {"item_kind": item_kind} if item_kind else {}
+    result = crawl(source(server.url("/termine/laufzeiten.html"), **extra), FAST)
+    assert result.ok, result.error
+    events = sorted(((r.event.start, r.event.end, r.title, r.url) for r in result.records
+                     if r.kind == "event"), key=lambda item: item[0])
+    assert [(start, end, title) for start, end, title, _ in events] == [
+        (at(2024, 10, 1, 13, 45), at(2024, 10, 1, 15, 30), "Öffentlicher Lauf"),
+        (at(2024, 10, 2, 13, 45), at(2024, 10, 2, 15, 30), "Öffentlicher Lauf"),
+        (at(2024, 10, 5, 19, 45), at(2024, 10, 5, 21, 30), "Eisdisco"),
+        # "und": two sessions of one day, two events with two URLs.
+        (at(2024, 10, 6, 9, 45), at(2024, 10, 6, 11, 30), "Öffentlicher Lauf"),
+        (at(2024, 10, 6, 14), at(2024, 10, 6, 15, 45), "Öffentlicher Lauf"),
+        (at(2024, 10, 12, 19), at(2024, 10, 12, 20, 45), "Eisdisco"),
+    ]
+    assert len({url for *_, url in events}) == len(events)
+    # The intro's "Dienstag, den 1. Oktober, 13:45 Uhr!" is the first session, not another;
+    # the discos stated in both lists are one each, the unnamed 12 October one the disco.
+    assert all(r.kind == "event" for r in result.records)

@@ -163,6 +163,26 @@ def test_ical_crawl_reads_the_calendar(serve_site) -> None:
     assert {r.event.start.date() for r in repair if r.event.start.weekday() != 2} == exceptions
 
 
+@pytest.mark.parametrize("kind", ["ical", "auto"])
+def test_a_rule_that_ends_by_itself_keeps_every_occurrence_beyond_the_horizon(
+        serve_site, kind: str) -> None:
+    # A holiday calendar: New Year as a yearly rule with COUNT=12 (to 2035), a monthly choir
+    # rehearsal UNTIL 2039; both end by themselves, so all their occurrences are records
+    # however far ahead. The endless weekly market still stops a year after today.
+    server: SiteServer = serve_site(KINDS)
+    source = ical_source(server.url("/ical/feiertage.ics")).model_copy(update={"kind": kind})
+    result = crawl(source, FAST)
+    assert result.ok, result.error
+    starts: dict[str, list] = {}
+    for record in result.records:
+        starts.setdefault(record.title, []).append(record.event.start)
+    assert sorted(starts["Neujahr"]) == [date(year, 1, 1) for year in range(2024, 2036)]
+    choir = sorted(starts["Chorprobe im Gemeindehaus"])
+    assert len(choir) == 16 * 12 and choir[-1] == datetime(2039, 12, 3, 19, 30, tzinfo=BERLIN)
+    market = max(starts["Wochenmarkt"]).date()
+    assert market <= date.today() + timedelta(days=366)
+
+
 def test_ical_crawl_of_no_calendar_fails_the_source(serve_site) -> None:
     server: SiteServer = serve_site(KINDS)
     result = crawl(ical_source(server.url("/ical/kein-kalender.ics")), FAST)

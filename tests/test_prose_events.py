@@ -8,9 +8,11 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from crawl_settings import FAST
 
 from regiofeed.flows.demo.server import SiteServer
+from regiofeed.models.records import Record
 from regiofeed.models.sources import Source
 from regiofeed.spiders.crawl import crawl
 
@@ -90,3 +92,71 @@ def test_time_elements_from_and_to_are_the_event_not_its_publication(serve_site)
                                                   datetime(2025, 3, 14, 21, tzinfo=BERLIN))
     assert talk.date_published is None  # the first <time> was the start, not a publication
     assert talk.event.location.street == "Am Anger 2"
+
+
+@pytest.mark.parametrize(("case", "page"), [
+    # "Mo, 11:41 Uhr / 06.11.2023" atop the article, <meta name="date" 2023-11-06T11:41>.
+    ("nnz-spielplatz-quantensprung", "nnz-online.de-Quantensprung.html"),
+    # <time itemprop="datePublished"> twice, joined by a dash: no from–to pair.
+    ("drk-glasgow", "drk.de-Glasgow.html"),
+])
+def test_a_news_page_stating_its_own_publication_time_yields_no_event(
+        serve_site, case: str, page: str) -> None:
+    server: SiteServer = serve_site(REAL / case)
+    result = crawl(source(server.url(f"/{page}")), FAST)
+    assert result.ok, result.error
+    assert [r.kind for r in result.records] == ["news"]
+
+
+@pytest.mark.parametrize("item_kind", [None, "event"])
+def test_a_lead_that_announces_a_day_is_the_event_with_the_times_stated_later(
+        serve_site, item_kind: str | None) -> None:
+    # "Das Dorffest findet am Freitag, 6. und Samstag, 7. Juni 2025 auf dem Festplatz … statt";
+    # the times follow two paragraphs later, one per day.
+    [fest] = _records_of(serve_site(EVENTS), "/prosa/dorffest-ankuendigung.html", item_kind)
+    assert (fest.kind, fest.title) == ("event", "Dorffest 2025")
+    assert (fest.event.start, fest.event.end) == (datetime(2025, 6, 6, 18, tzinfo=BERLIN),
+                                                  datetime(2025, 6, 7, 23, tzinfo=BERLIN))
+    assert "Festplatz" in (fest.event.location.name or "")
+
+
+def test_an_exhibition_that_opens_runs_to_the_day_it_ends(serve_site) -> None:
+    # "öffnet am 14. März 2025 im Heimatmuseum …", "Bis zum 30. Juni 2025 ist die Schau …".
+    [show] = _records_of(serve_site(EVENTS), "/prosa/ausstellung.html")
+    assert show.kind == "event"
+    assert (show.event.start, show.event.end, show.event.all_day) == (
+        date(2025, 3, 14), date(2025, 6, 30), True)
+    assert show.event.location.name == "Heimatmuseum Musterdorf"
+
+
+def _records_of(server: SiteServer, path: str, item_kind: str | None = None) -> list[Record]:
+    result = crawl(source(server.url(path)).model_copy(update={"item_kind": item_kind}), FAST)
+    assert result.ok, result.error
+    return result.records
+
+
+@pytest.mark.parametrize("item_kind", [None, "event"])
+def test_a_programme_states_where_it_begins_when_it_ends_and_a_timetable_the_start(
+        serve_site, item_kind: str | None) -> None:
+    # "Beginn 11 Uhr am Rathausplatz", "Abschluss um 14.30 Uhr vor dem Landratsamt".
+    [ride] = _records_of(serve_site(EVENTS), "/prosa/sternfahrt.html", item_kind)
+    assert (ride.event.start, ride.event.end) == (datetime(2025, 5, 10, 11, tzinfo=BERLIN),
+                                                  datetime(2025, 5, 10, 14, 30, tzinfo=BERLIN))
+    assert ride.event.location.name == "Rathausplatz"
+    # "am 21. Juni" in the title, then "Frühschoppen 10:00 Uhr", "Kinderprogramm 14:00 Uhr" …
+    [fest] = _records_of(serve_site(EVENTS), "/prosa/feuerwehrfest.html", item_kind)
+    assert (fest.kind, fest.event.start, fest.event.end) == (
+        "event", datetime(2025, 6, 21, 10, tzinfo=BERLIN), None)
+    assert fest.event.location.name == "Gerätehaus Musterdorf"
+
+
+@pytest.mark.parametrize("item_kind", [None, "event"])
+def test_the_header_box_beside_the_h1_states_day_span_and_place(
+        serve_site, item_kind: str | None) -> None:
+    # "Freitag, 14. Februar 2025, 18:00 – 21:00 Uhr" and a place div above the h1; the
+    # "Eingestellt 03.02.2025, 09:14 Uhr" stamp and the registration deadline are no event.
+    [workshop] = _records_of(serve_site(EVENTS), "/prosa/workshop.html", item_kind)
+    assert (workshop.kind, workshop.title) == ("event", "Fahrrad-Workshop")
+    assert (workshop.event.start, workshop.event.end) == (
+        datetime(2025, 2, 14, 18, tzinfo=BERLIN), datetime(2025, 2, 14, 21, tzinfo=BERLIN))
+    assert workshop.event.location.street == "Dorfstraße 5"

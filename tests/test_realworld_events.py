@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from crawl_settings import FAST as BASE
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, utils
 
 from regiofeed.flows.demo.server import SiteServer
 from regiofeed.models.normalise.dates import BERLIN
@@ -111,7 +111,8 @@ def _place_text(record: Record) -> str:
 
 
 def _similar(a: str, b: str) -> float:
-    return fuzz.token_set_ratio(a.lower(), b.lower())
+    # Case and punctuation aside: "ICE- Disco" as a page writes it is "ICE-Disco".
+    return fuzz.token_set_ratio(a, b, processor=utils.default_process)
 
 
 def score(gold: list[dict], records: list[Record]) -> Score:
@@ -194,7 +195,7 @@ def _crawl_all(server: SiteServer) -> list[tuple[str, str, Score]]:
     return scored
 
 
-@pytest.mark.timeout(1500)  # 45 crawls, each a child process; slow on a shared machine
+@pytest.mark.timeout(1500)  # 62 crawls, each a child process; slow on a shared machine
 def test_events_of_real_pages_feeds_and_calendars_are_read_as_a_person_reads_them(
         corpus_server: SiteServer) -> None:
     scored = _crawl_all(corpus_server)
@@ -207,13 +208,14 @@ def test_events_of_real_pages_feeds_and_calendars_are_read_as_a_person_reads_the
         totals["auto" if kind == "auto" else "explicit"].add(case_score)
     for mode, total in totals.items():
         print(f"OVERALL {mode:8s} {total.line()}")
-    assert len({name for name, _, _ in scored}) >= 30
-    # Reached on this corpus (see the printed figures): auto recall 1.00, precision 1.00,
-    # dates 0.96 (two prose pages: an end and a timetable start missed), places 0.95.
+    assert len({name for name, _, _ in scored}) >= 46
+    # Reached on this corpus (see the printed figures and tests/realworld/events/README.md):
+    # auto recall 0.98 (the kulturnews tour box is missed), precision 1.00, dates 1.00,
+    # places 1.00; explicit kinds 1.00 on each.
     for total in totals.values():
         assert total.recall >= 0.95
         assert total.precision >= 0.95
-        assert total.date_accuracy >= 0.95
-        assert total.place_accuracy >= 0.9
+        assert total.date_accuracy >= 0.98
+        assert total.place_accuracy >= 0.95
         assert total.status_right == total.status
         assert total.twice == 0
