@@ -267,7 +267,7 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig,
     `source_health` is the health ledger of every source, as the run left it.
     """
     # Loaded once the crawl is under way, not before it starts (fixed cost of a run).
-    from regiofeed.publish import PublishSettings, publish_all
+    from regiofeed.publish import PublishSettings, publish_all, unchanged
 
     # No credentials of a source URL (user:password@) in any published file.
     sources = redact_all([
@@ -279,15 +279,34 @@ def publish_store(db_url: str, out_dir: str, config: SourcesConfig,
     # The environment wins, so one sources file can be published under several URLs.
     options["base_url"] = os.environ.get("REGIOFEED_BASE_URL") or options["base_url"]
     settings = PublishSettings(**options)
+    today = datetime.now(BERLIN).date()
+    out = Path(out_dir)
     # Read and write under one lock: two runs' publications never interleave.
     with Store(db_url) as store, store.lock("publish"):
-        items = store.published_items(datetime.now(BERLIN).date())
-        if any(has_credentials(s.url) for s in config.sources):  # rare: only then the cost
-            items = redact_all(items)
         health = {"generated_by": "regiofeed", "sources": source_health}
         if pushes := push_health(store.engine):
             health["push"] = pushes  # the last push to each system (flows/push_sva.py)
-        report = publish_all(Path(out_dir), items, sources, health, settings)
+        fingerprint = unchanged.input_fingerprint(store.publication_marker(), sources, health,
+                                                  settings, today)
+        last = unchanged.rendered_from(out)
+        if last is not None and last.get("fingerprint") == fingerprint:
+            # Nothing a page shows has changed: every file but health.json would come out
+            # byte for byte as it is, so none is rendered and no item is read.
+            wrote = unchanged.write_health(out, health)
+            files = [str(out / name) for name in last.get("files", [])]
+            health_file = str(out / unchanged.HEALTH)
+            written = [health_file] if wrote else []
+            kept = [name for name in files if name not in written]
+            progress.current().advance("publish", "unchanged")
+            get_run_logger().info("published %d files, %d unchanged (nothing else to render)",
+                                  len(written), len(kept))
+            return written, kept
+        items = store.published_items(today)
+        if any(has_credentials(s.url) for s in config.sources):  # rare: only then the cost
+            items = redact_all(items)
+        unchanged.forget(out)
+        report = publish_all(out, items, sources, health, settings, today=today)
+        unchanged.remember(out, fingerprint, [*report.written, *report.unchanged])
     progress.current().advance("publish", f"{len(items)} items")
     get_run_logger().info("published %d files, %d unchanged", len(report.written),
                           len(report.unchanged))

@@ -13,8 +13,10 @@ from sqlmodel import Session, col, select
 from regiofeed.models.berlin import BERLIN
 from regiofeed.models.items import item_object
 from regiofeed.models.tables import (
+    DECISION,
     ITEM,
     RECORD,
+    REVISION,
     ItemRow,
     RecordRow,
     RevisionRow,
@@ -68,6 +70,28 @@ class ItemReading:
                 by_item[record.item_id].append(record)
         return [item_object(item, by_item[item.id], sources, sorted(absorbed.get(item.id, [])))
                 for item in items if by_item[item.id]]
+
+    def publication_marker(self) -> list[Any]:
+        """What published items are made of, in a few aggregates: equal markers, equal items.
+
+        Every write that can change an item moves one of them: a new, changed, gone or
+        revived record (counts, changed_at, gone_at, revisions), a new, gone or merged item,
+        an operator's decision. A run over unchanged sources moves none, so its publication
+        can be skipped (flows.aggregate) without reading a single item.
+        """
+        with self.engine.connect() as conn:
+            marker: list[Any] = []
+            for query in (
+                core_select(func.count(), func.max(ITEM.c.changed_at), func.max(ITEM.c.gone_at),
+                            func.count(ITEM.c.merged_into)),
+                core_select(func.count(), func.max(RECORD.c.changed_at),
+                            func.max(RECORD.c.gone_at), func.count(RECORD.c.gone_at),
+                            func.max(RECORD.c.id)),
+                core_select(func.max(REVISION.c.id)),
+                core_select(func.count(), func.max(DECISION.c.id)),
+            ):
+                marker.extend(str(value) for value in conn.execute(query).one())
+            return marker
 
     def published_items(self, today: date) -> list[dict]:
         """What gets published: every current item, and the past events whose sources have

@@ -345,6 +345,11 @@ def _teaser(item: Item) -> str:
     return text[:TEASER_CHARS].rsplit(" ", 1)[0].rstrip(",;:.–-") + " …"
 
 
+# What the pages show of a source's health entry (all the other keys are health.json's alone):
+# a run that changes none of them leaves every page as it was (publish.unchanged).
+PAGE_HEALTH_KEYS = ("status", "last_change", "items", "error")
+
+
 def _source_view(source: Source, health: dict[str, Any], root: str) -> SourceView:
     """Join a configured source with its entry in the health report."""
     state = health.get("sources", {}).get(source["id"], {})
