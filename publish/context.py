@@ -9,8 +9,14 @@ from itertools import islice
 from typing import Any
 
 from regiofeed.models.sources import PublishConfig
-from regiofeed.publish.dates import event_days
-from regiofeed.publish.items import Item, Source, newest_first
+from regiofeed.publish.items import (
+    Item,
+    ItemFacts,
+    Source,
+    item_facts,
+    newest_first,
+    soonest_first,
+)
 from regiofeed.publish.scopes import ROOT, STREAM_KIND, Scope
 
 # The `[publish]` table of sources.toml is what the published tree says about itself.
@@ -43,6 +49,10 @@ class PublishContext:
     # made of one item here, keyed by (format, item id), so an item in five scopes is rendered
     # once. Only valid for one publish run, which is all a context lives for.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The same items ordered by id and the events among them soonest first, when the caller
+    # dealt them so (see ``by_id`` and ``events_soonest``); None: sorted here when asked.
+    ids: list[Item] | None = field(default=None, compare=False, repr=False)
+    soonest: list[Item] | None = field(default=None, compare=False, repr=False)
 
     def source_by_id(self) -> dict[str, Source]:
         """Return the configured sources keyed by id."""
@@ -58,12 +68,30 @@ class PublishContext:
         return self.items if self.ordered else newest_first(self.items)
 
     @cached_property
+    def by_id(self) -> list[Item]:
+        """The items ordered by id (the dumps' and tables' order)."""
+        if self.ids is not None:
+            return self.ids
+        return sorted(self.items, key=lambda item: str(item.get("id", "")))
+
+    @cached_property
+    def events_soonest(self) -> list[Item]:
+        """The events (items with an event start) soonest first, ties by id."""
+        if self.soonest is not None:
+            return self.soonest
+        return soonest_first(self.items, self.memo)
+
+    def facts(self, item: Item) -> ItemFacts:
+        """What the writers parse from ``item``'s dates, parsed once per run."""
+        return item_facts(item, self.memo)
+
+    @cached_property
     def feed_items(self) -> list[Item]:
         """What the feeds carry: the newest ``feed_size`` items, leaving out events that are
         over (``data/`` keeps them). Recent news and upcoming events, as subscribers expect."""
         def current(item: Item) -> bool:
-            event = (item.get("_regiofeed") or {}).get("event")
-            return not event or event_days(event)[1] >= self.today
+            last_day = self.facts(item).last_day
+            return last_day is None or last_day >= self.today
 
         # Stops at feed_size: a scope of 100,000 items looks at the newest few only.
         return list(islice(filter(current, self.newest), self.settings.feed_size))
@@ -92,17 +120,26 @@ class PublishContext:
         return " – ".join(parts)
 
     def for_scope(
-        self, scope: Scope, items: list[Item], *, ordered: bool = False
+        self,
+        scope: Scope,
+        items: list[Item],
+        *,
+        ordered: bool = False,
+        ids: list[Item] | None = None,
+        soonest: list[Item] | None = None,
     ) -> PublishContext:
         """Return the context of ``scope`` with its ``items`` (in the order given; ``ordered``
-        says that order is newest first)."""
-        return replace(self, scope=scope, items=items, stream=None, ordered=ordered)
+        says that order is newest first; ``ids`` and ``soonest`` are the same items ordered
+        as ``by_id`` and ``events_soonest`` say, when the caller has them)."""
+        return replace(
+            self, scope=scope, items=items, stream=None, ordered=ordered, ids=ids, soonest=soonest
+        )
 
     def for_stream(self, stream: str) -> PublishContext:
         """Return this scope's context for one stream ("news" or "events"), order kept."""
         kind = STREAM_KIND[stream]
         items = [item for item in self.items if (item.get("_regiofeed") or {}).get("kind") == kind]
-        return replace(self, items=items, stream=stream)
+        return replace(self, items=items, stream=stream, ids=None, soonest=None)
 
 
 STREAM_TITLES = {"news": "Nachrichten", "events": "Veranstaltungen"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -24,7 +25,7 @@ from regiofeed.publish.dates import (
     rfc3339,
 )
 from regiofeed.publish.ical import calendar_events
-from regiofeed.publish.items import event_place, last_modified
+from regiofeed.publish.items import ItemFacts, event_place
 from regiofeed.publish.jsonld import events_script
 from regiofeed.publish.licences import licence_label
 from regiofeed.publish.scopes import (
@@ -155,19 +156,28 @@ def render(ctx: PublishContext) -> bytes:
     relative, so the tree works from any address and from the file system.
     """
     sources = ctx.source_by_id()
-    events = [item for item in ctx.items if _event(item)]
-    upcoming = sorted(
-        (item for item in events if event_days(_event(item))[1] >= ctx.today), key=_event_order
-    )
+    facts = ctx.facts
+    events = ctx.events_soonest  # by start already: the sorts below only break ties by title
+
+    def order(item: Item) -> tuple[Any, ...]:
+        # start instant, then title and id for a total order
+        return (facts(item).start, item.get("title", ""), item.get("id", ""))
+
+    upcoming = sorted((item for item in events if _last_day(facts, item) >= ctx.today), key=order)
     past = sorted(
-        (item for item in events if event_days(_event(item))[1] < ctx.today),
-        key=_event_order,
-        reverse=True,
+        (item for item in events if _last_day(facts, item) < ctx.today), key=order, reverse=True
     )
     shown = upcoming[:UPCOMING_LIMIT] or past[:RECENT_PAST_LIMIT]
     announced = {url for item in events for url in _addresses(item)}
-    news = [item for item in ctx.newest if not _event(item) and item.get("url") not in announced]
-    updated = last_modified(ctx.items)
+    news = list(
+        islice(
+            (item for item in ctx.newest if not _event(item) and item.get("url") not in announced),
+            NEWS_LIMIT,
+        )
+    )
+    updated = max(
+        (moment for moment in (facts(item).modified for item in ctx.items) if moment), default=None
+    )
     root = "../" * ctx.scope.path.count("/")
     tree = list(ctx.scopes) or scopes(ctx.sources, ctx.items)
     links = [_scope_link(scope, ctx.scope, root) for scope in tree]
@@ -194,7 +204,7 @@ def render(ctx: PublishContext) -> bytes:
         showing_past=not upcoming and bool(shown),
         more_upcoming=max(0, len(upcoming) - UPCOMING_LIMIT),
         past=[entry(item) for item in past[:PAST_EVENTS_LIMIT]] if upcoming else [],
-        news=_groups([entry(item) for item in news[:NEWS_LIMIT]], "nachrichten"),
+        news=_groups([entry(item) for item in news], "nachrichten"),
         sources=[_source_view(source, ctx.health, root) for source in listed],
         municipalities=[link for link in links if link.kind == "municipality"],
         source_links=[link for link in links if link.kind == "source"],
@@ -283,9 +293,9 @@ def _event(item: Item) -> dict[str, Any]:
     return event if event.get("start") else {}
 
 
-def _event_order(item: Item) -> tuple[Any, ...]:
-    """Sort key for events: start instant, then title and id for a total order."""
-    return (parse_instant(_event(item)["start"]), item.get("title", ""), item.get("id", ""))
+def _last_day(facts: Callable[[Item], ItemFacts], item: Item) -> date:
+    """The last day of an event (of ``events_soonest``: every one has it)."""
+    return facts(item).last_day or date.min
 
 
 def _entry_maker(

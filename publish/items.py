@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from regiofeed.publish.dates import format_event_when, parse_instant
+from regiofeed.publish.dates import event_days, format_event_when, parse_instant
 
 if TYPE_CHECKING:  # only annotations: the context itself is built from these helpers
     from regiofeed.publish.context import PublishContext
@@ -100,6 +101,42 @@ def newest_first(items: Iterable[Item]) -> list[Item]:
 def _event_start(item: Item) -> datetime | None:
     start = item.get("_regiofeed", {}).get("event", {}).get("start")
     return parse_instant(start) if start else None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """The instants and days of one item that writers order and select by."""
+
+    published: datetime | None  # see published_at
+    modified: datetime | None  # see modified_at
+    start: datetime | None  # an event's start; None for news and events without a start
+    first_day: date | None  # an event's days in Europe/Berlin (dates.event_days)
+    last_day: date | None
+
+
+def item_facts(item: Item, memo: dict[Any, Any]) -> ItemFacts:
+    """Return the ItemFacts of ``item``, kept in ``memo`` (a publish run's) by item id.
+
+    Every scope and writer that holds an item asks for its dates; they are parsed once.
+    """
+    key = ("facts", item["id"])
+    facts: ItemFacts | None = memo.get(key)
+    if facts is None:
+        event = (item.get("_regiofeed") or {}).get("event") or {}
+        start = event.get("start")
+        days = event_days(event) if start else (None, None)
+        facts = memo[key] = ItemFacts(
+            published_at(item), modified_at(item), parse_instant(start) if start else None, *days
+        )
+    return facts
+
+
+def soonest_first(items: Iterable[Item], memo: dict[Any, Any]) -> list[Item]:
+    """Return the events among ``items`` (those with a start) soonest first, ties by id."""
+    events = [(item_facts(item, memo).start, str(item["id"]), item) for item in items]
+    events = [entry for entry in events if entry[0] is not None]
+    events.sort(key=lambda entry: entry[:2])
+    return [item for _, _, item in events]
 
 
 def last_modified(items: Iterable[Item]) -> datetime | None:

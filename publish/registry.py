@@ -43,7 +43,7 @@ from regiofeed.publish.scopes import (
     SOURCES_DIR,
     STREAMS,
     Scope,
-    items_by_scope,
+    deal,
     scope_files,
     scopes,
 )
@@ -129,10 +129,15 @@ def iter_rendered(
     formats = FORMATS if formats is None else formats
     timing: dict[str, float] = {} if seconds is None else seconds
     tree = list(ctx.scopes) or scopes(ctx.sources, ctx.items)
-    dealt = items_by_scope(tree, newest_first(ctx.items))
+    # Sorted once for the whole tree, in each order the writers want, and dealt to the scopes.
+    newest, ids, soonest = deal(
+        tree, ctx.items, newest_first(ctx.items), ctx.by_id, ctx.events_soonest
+    )
     ordered = sorted(formats, key=lambda fmt: fmt.media_type == "text/html")  # stable
     for scope in tree:
-        scoped = ctx.for_scope(scope, dealt.pop(scope), ordered=True)
+        scoped = ctx.for_scope(
+            scope, newest.pop(scope), ordered=True, ids=ids.pop(scope), soonest=soonest.pop(scope)
+        )
         streams = {stream: scoped.for_stream(stream) for stream in STREAMS}
         for fmt in ordered:
             if scope.kind not in fmt.scopes:

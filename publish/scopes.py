@@ -148,7 +148,18 @@ def items_by_scope(
     The order of ``items`` is kept within every scope, so a list sorted once stays sorted.
     Municipality scopes match by slug, so spelling variants of one name land together.
     """
-    result: dict[Scope, list[dict[str, Any]]] = {scope: [] for scope in scope_list}
+    return deal(scope_list, items, items)[0]
+
+
+def deal(
+    scope_list: list[Scope], items: list[dict[str, Any]], *orders: list[dict[str, Any]]
+) -> list[dict[Scope, list[dict[str, Any]]]]:
+    """Deal each of ``orders`` (orderings of some of ``items``) to the scopes, order kept.
+
+    Which scopes an item belongs to is worked out once per item (one pass over ``items``),
+    then each ordering is dealt by looking that up: the writers get their scope's items
+    sorted as they need them without sorting every scope again.
+    """
     by_source = {scope.key: scope for scope in scope_list if scope.kind == "source"}
     by_slug = {
         scope.path[len(MUNICIPALITIES_DIR) : -1]: scope
@@ -158,18 +169,26 @@ def items_by_scope(
     root = [scope for scope in scope_list if scope.kind == "all"]
     # 100,000 items name a few dozen places: each name is slugged once.
     slugs: dict[str, str] = {}
+    homes: dict[int, list[Scope]] = {}
     for item in items:
         ext = item.get("_regiofeed") or {}
-        for scope in root:
-            result[scope].append(item)
+        home = list(root)
         # dict.fromkeys: an item listing one source twice is still in its scope once.
         for source_id in dict.fromkeys(ext.get("sources") or []):
             if source_id in by_source:
-                result[by_source[source_id]].append(item)
+                home.append(by_source[source_id])
         for name in dict.fromkeys(_item_municipalities(ext)):
             slug = slugs.get(name)
             if slug is None:
                 slug = slugs[name] = municipality_slug(name)
-            if slug in by_slug:
-                result[by_slug[slug]].append(item)
-    return result
+            if slug in by_slug and by_slug[slug] not in home:
+                home.append(by_slug[slug])
+        homes[id(item)] = home
+    dealt = []
+    for order in orders:
+        result: dict[Scope, list[dict[str, Any]]] = {scope: [] for scope in scope_list}
+        for item in order:
+            for scope in homes[id(item)]:
+                result[scope].append(item)
+        dealt.append(result)
+    return dealt

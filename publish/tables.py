@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from regiofeed.publish.context import Item, PublishContext
-from regiofeed.publish.dates import parse_instant
 
 MEDIA_TYPE = "text/csv"
 # Excel in a German locale opens a CSV by double click only when it starts with a UTF-8 byte
@@ -30,15 +29,12 @@ EVENT_COLUMNS = (
 
 def render_items(ctx: PublishContext) -> Iterator[bytes]:
     """Render every item of the context as data/items.csv, ordered by id (as items.json)."""
-    rows = sorted(ctx.items, key=lambda item: str(item.get("id", "")))
-    return _table(ctx, ITEM_COLUMNS, rows, item_row)
+    return _table(ctx, ITEM_COLUMNS, ctx.by_id, item_row)
 
 
 def render_events(ctx: PublishContext) -> Iterator[bytes]:
     """Render every event of the context (past ones too) as data/events.csv, soonest first."""
-    events = [item for item in ctx.items if _event(item)]
-    events.sort(key=lambda item: (parse_instant(_event(item)["start"]), str(item["id"])))
-    return _table(ctx, EVENT_COLUMNS, events, event_row)
+    return _table(ctx, EVENT_COLUMNS, ctx.events_soonest, event_row)
 
 
 CHUNK = 1 << 20  # characters handed to the writer at a time: a big table is never one string
@@ -46,15 +42,12 @@ CHUNK = 1 << 20  # characters handed to the writer at a time: a big table is nev
 
 def render_items_excel(ctx: PublishContext) -> Iterator[bytes]:
     """Render data/items.csv for German Excel: the same rows, ";" between, a UTF-8 BOM first."""
-    rows = sorted(ctx.items, key=lambda item: str(item.get("id", "")))
-    return _table(ctx, ITEM_COLUMNS, rows, item_row, **EXCEL)
+    return _table(ctx, ITEM_COLUMNS, ctx.by_id, item_row, **EXCEL)
 
 
 def render_events_excel(ctx: PublishContext) -> Iterator[bytes]:
     """Render data/events.csv for German Excel (see render_items_excel)."""
-    events = [item for item in ctx.items if _event(item)]
-    events.sort(key=lambda item: (parse_instant(_event(item)["start"]), str(item["id"])))
-    return _table(ctx, EVENT_COLUMNS, events, event_row, **EXCEL)
+    return _table(ctx, EVENT_COLUMNS, ctx.events_soonest, event_row, **EXCEL)
 
 
 def _table(
