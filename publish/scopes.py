@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 # File names inside every scope folder. The DCAT catalogue builds its distribution URLs from
@@ -35,6 +36,8 @@ ScopeKind = Literal["all", "source", "municipality"]
 _TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
 
 
+# Asked of every item's places in every run: a few dozen names, each slugged once.
+@lru_cache(maxsize=4096)
 def municipality_slug(name: str) -> str:
     """Return the URL slug of a municipality: lower-case ASCII, German transliteration, "-".
 

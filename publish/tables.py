@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from regiofeed.publish.context import Item, PublishContext
@@ -37,7 +37,7 @@ def render_events(ctx: PublishContext) -> Iterator[bytes]:
     return _table(ctx, EVENT_COLUMNS, ctx.events_soonest, event_row)
 
 
-CHUNK = 1 << 20  # characters handed to the writer at a time: a big table is never one string
+CHUNK = 1 << 20  # bytes handed to the writer at a time: a big table is never one string
 
 
 def render_items_excel(ctx: PublishContext) -> Iterator[bytes]:
@@ -60,23 +60,37 @@ def _table(
     bom: bool = False,
 ) -> Iterator[bytes]:
     """Write a header and one row per item; CRLF line ends and minimal quoting (RFC 4180)."""
-    out = io.StringIO()
-    if bom:
-        out.write("\ufeff")
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(columns)
+    line = _Line(delimiter)
+    parts = [("\ufeff" if bom else "").encode("utf-8") + line(columns)]
+    size = 0
+    memo = ctx.memo
     for item in items:
-        # A row is the same in every scope that holds the item: made once per publish run.
-        key = (columns, item["id"])
-        if key not in ctx.memo:
+        # A row is the same in every scope that holds the item: written once per publish run.
+        key = (columns, delimiter, item["id"])
+        data: bytes | None = memo.get(key)
+        if data is None:
             values = row(item)
-            ctx.memo[key] = [values.get(column, "") for column in columns]
-        writer.writerow(ctx.memo[key])
-        if out.tell() >= CHUNK:
-            yield out.getvalue().encode("utf-8")
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue().encode("utf-8")
+            data = memo[key] = line([values.get(column, "") for column in columns])
+        parts.append(data)
+        size += len(data)
+        if size >= CHUNK:
+            yield b"".join(parts)
+            parts, size = [], 0
+    yield b"".join(parts)
+
+
+class _Line:
+    """Write one CSV record (csv module, CRLF, minimal quoting) and return it as UTF-8."""
+
+    def __init__(self, delimiter: str) -> None:
+        self.out = io.StringIO()
+        self.writer = csv.writer(self.out, delimiter=delimiter, lineterminator="\r\n")
+
+    def __call__(self, values: Iterable[str]) -> bytes:
+        self.out.seek(0)
+        self.out.truncate()
+        self.writer.writerow(values)
+        return self.out.getvalue().encode("utf-8")
 
 
 def item_row(item: Item) -> dict[str, str]:
