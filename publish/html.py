@@ -180,13 +180,14 @@ def render(ctx: PublishContext) -> bytes:
     )
     root = "../" * ctx.scope.path.count("/")
     tree = list(ctx.scopes) or scopes(ctx.sources, ctx.items)
-    links = [_scope_link(scope, ctx.scope, root) for scope in tree]
-    contributing = {
-        source_id
-        for item in ctx.items
-        for source_id in item.get("_regiofeed", {}).get("sources", [])
-    }
-    listed = [source for source in ctx.sources if _source_in_scope(source, ctx.scope, contributing)]
+    # Every page links the municipalities; only the root's links every source (a page per
+    # source listing every source would grow with the square of the sources).
+    links = [
+        _scope_link(scope, ctx.scope, root)
+        for scope in tree
+        if scope.kind == "municipality" or ctx.scope.kind == "all"
+    ]
+    listed = _listed_sources(ctx)
     base = ctx.settings.base_url
     page_title = " – ".join(filter(None, (ctx.scope.title, ctx.settings.title)))
     in_calendar = {item["id"] for item in calendar_events(ctx)}
@@ -258,6 +259,20 @@ def _files() -> dict[str, str]:
 def _scope_link(scope: Scope, current: Scope, root: str) -> ScopeLink:
     # index.html named explicitly, so the links also work opened from the file system.
     return ScopeLink(scope.title, scope.kind, root + scope.path + INDEX_HTML, scope == current)
+
+
+def _listed_sources(ctx: PublishContext) -> list[Source]:
+    """The sources the page's table lists: all at the root, itself on a source's page."""
+    if ctx.scope.kind == "source":
+        return [source for source in (ctx.source_by_id().get(ctx.scope.key or ""),) if source]
+    if ctx.scope.kind == "all":
+        return list(ctx.sources)
+    contributing = {
+        source_id
+        for item in ctx.items
+        for source_id in item.get("_regiofeed", {}).get("sources", [])
+    }
+    return [source for source in ctx.sources if _source_in_scope(source, ctx.scope, contributing)]
 
 
 def _source_in_scope(source: Source, scope: Scope, contributing: set[str]) -> bool:

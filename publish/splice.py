@@ -18,14 +18,15 @@ def spliced(
 ) -> bytes:
     """Return the file ``render(items)`` writes, rendering only the entries not made before.
 
-    ``render(some)`` must write the whole file (the feed's own elements, then one ``<tag>``
-    element per item, in order, as the last children of the ``<parent>`` element). It is called once per file with the
-    items whose entries no earlier file of this run held (often none); their bytes are cut out
-    and kept in ``ctx.memo`` under (``key``, item id), and the file is put together from the
-    head and tail it wrote around them and the kept entries of ``items``. Pretty-printed XML
-    indents an entry by its depth only, and text inside never holds a raw ``<``, so an entry's
-    bytes are the same in every feed that carries it: the result is byte for byte what
-    ``render(items)`` writes, at the cost of one entry per item and run.
+    ``render(some)`` must write the whole file: the feed's own elements, then one ``<tag>``
+    element per item, in order, as the last children of the ``<parent>`` element. It is called
+    once per file with the items whose entries no earlier file of this run held (often none);
+    their bytes are cut out and kept in ``ctx.memo`` under (``key``, item id), and the file is
+    put together from the head and tail it wrote around them and the kept entries of
+    ``items``. Pretty-printed XML indents an entry by its depth only, and text inside never
+    holds a raw ``<``, so an entry's bytes are the same in every feed that carries it: the
+    result is byte for byte what ``render(items)`` writes, at the cost of one entry per item
+    and run.
     """
     memo: dict[Any, Any] = ctx.memo
     missing = [item for item in items if (key, item["id"]) not in memo]
