@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from itertools import islice
 from typing import Any
@@ -191,7 +191,7 @@ def render(ctx: PublishContext) -> bytes:
     base = ctx.settings.base_url
     page_title = " – ".join(filter(None, (ctx.scope.title, ctx.settings.title)))
     in_calendar = {item["id"] for item in calendar_events(ctx)}
-    entry = _entry_maker(sources, ctx.today, root, in_calendar)
+    entry = _entry_maker(sources, ctx.today, root, in_calendar, ctx.memo)
 
     page = _ENV.get_template("index.html.j2").render(
         settings=ctx.settings,
@@ -314,12 +314,24 @@ def _last_day(facts: Callable[[Item], ItemFacts], item: Item) -> date:
 
 
 def _entry_maker(
-    sources: dict[str, Source], today: date, root: str, in_calendar: set[str]
+    sources: dict[str, Source],
+    today: date,
+    root: str,
+    in_calendar: set[str],
+    memo: dict[Any, Any],
 ) -> Callable[[Item], EntryView]:
-    """Return a function that builds the view of one item on this page."""
+    """Return a function that builds the view of one item on this page.
+
+    An item shown on several pages is viewed once per run (``memo``): only the link to its
+    calendar file depends on the page, by the way back to the root of the tree.
+    """
 
     def entry(item: Item) -> EntryView:
-        return _entry(item, sources, today, root, in_calendar)
+        key = ("html", item["id"], item["id"] in in_calendar)
+        view: EntryView | None = memo.get(key)
+        if view is None:
+            view = memo[key] = _entry(item, sources, today, "", in_calendar)
+        return replace(view, ics=root + view.ics) if root and view.ics else view
 
     return entry
 
