@@ -65,7 +65,7 @@ class PublishContext:
     @cached_property
     def newest(self) -> list[Item]:
         """The items newest first (see ``items.newest_first``), sorted once per context."""
-        return self.items if self.ordered else newest_first(self.items)
+        return self.items if self.ordered else newest_first(self.items, self.memo)
 
     @cached_property
     def by_id(self) -> list[Item]:

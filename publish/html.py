@@ -161,7 +161,7 @@ def render(ctx: PublishContext) -> bytes:
 
     def order(item: Item) -> tuple[Any, ...]:
         # start instant, then title and id for a total order
-        return (facts(item).start, item.get("title", ""), item.get("id", ""))
+        return (facts(item).soonest, item.get("title", ""), item.get("id", ""))
 
     upcoming = sorted((item for item in events if _last_day(facts, item) >= ctx.today), key=order)
     past = sorted(

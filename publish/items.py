@@ -78,29 +78,26 @@ def modified_at(item: Item) -> datetime | None:
     return parse_instant(value) if value else None
 
 
-def newest_first(items: Iterable[Item]) -> list[Item]:
+def newest_first(items: Iterable[Item], memo: dict[Any, Any] | None = None) -> list[Item]:
     """Sort items newest first by date_published (as instants), ties and undated by id.
 
     An event without a publication date sorts by its start.
 
     Items without any date go last. The order is total, so equal input gives equal output.
+    ``memo`` keeps the items' parsed dates for the rest of a publish run (see item_facts).
     """
-    dated: list[tuple[datetime, Item]] = []
+    memo = {} if memo is None else memo
+    dated: list[tuple[float, Item]] = []
     undated: list[Item] = []
     # Sorting by id first and then (stably) by date keeps id order within equal dates.
     for item in sorted(items, key=lambda item: str(item.get("id", ""))):
-        moment = published_at(item) or _event_start(item)
+        moment = item_facts(item, memo).newest
         if moment is None:
             undated.append(item)
         else:
             dated.append((moment, item))
     dated.sort(key=lambda pair: pair[0], reverse=True)
     return [item for _, item in dated] + undated
-
-
-def _event_start(item: Item) -> datetime | None:
-    start = item.get("_regiofeed", {}).get("event", {}).get("start")
-    return parse_instant(start) if start else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +109,10 @@ class ItemFacts:
     start: datetime | None  # an event's start; None for news and events without a start
     first_day: date | None  # an event's days in Europe/Berlin (dates.event_days)
     last_day: date | None
+    # Sort keys as POSIX seconds: floats compare much faster than aware datetimes, which
+    # ask their time zones for offsets at every comparison. Equal instants, equal keys.
+    newest: float | None  # published, else the event's start (newest_first)
+    soonest: float | None  # the event's start
 
 
 def item_facts(item: Item, memo: dict[Any, Any]) -> ItemFacts:
@@ -123,19 +124,35 @@ def item_facts(item: Item, memo: dict[Any, Any]) -> ItemFacts:
     facts: ItemFacts | None = memo.get(key)
     if facts is None:
         event = (item.get("_regiofeed") or {}).get("event") or {}
-        start = event.get("start")
-        days = event_days(event) if start else (None, None)
+        start_text = event.get("start")
+        # Parsed once per run here, so past the cache: 100,000 items would only churn it.
+        parse = parse_instant.__wrapped__
+        start = parse(start_text) if start_text else None
+        published_text = item.get("date_published") or item.get("date_modified")
+        modified_text = item.get("date_modified") or item.get("date_published")
+        published = parse(published_text) if published_text else None
+        modified = parse(modified_text) if modified_text else None
+        days = event_days(event) if start_text else (None, None)
+        newest = published or start
         facts = memo[key] = ItemFacts(
-            published_at(item), modified_at(item), parse_instant(start) if start else None, *days
+            published,
+            modified,
+            start,
+            *days,
+            newest.timestamp() if newest else None,
+            start.timestamp() if start else None,
         )
     return facts
 
 
 def soonest_first(items: Iterable[Item], memo: dict[Any, Any]) -> list[Item]:
     """Return the events among ``items`` (those with a start) soonest first, ties by id."""
-    events = [(item_facts(item, memo).start, str(item["id"]), item) for item in items]
-    events = [entry for entry in events if entry[0] is not None]
-    events.sort(key=lambda entry: entry[:2])
+    events = []
+    for item in items:
+        moment = item_facts(item, memo).soonest
+        if moment is not None:
+            events.append((moment, str(item["id"]), item))
+    events.sort(key=lambda entry: (entry[0], entry[1]))
     return [item for _, _, item in events]
 
 

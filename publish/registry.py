@@ -131,7 +131,7 @@ def iter_rendered(
     tree = list(ctx.scopes) or scopes(ctx.sources, ctx.items)
     # Sorted once for the whole tree, in each order the writers want, and dealt to the scopes.
     newest, ids, soonest = deal(
-        tree, ctx.items, newest_first(ctx.items), ctx.by_id, ctx.events_soonest
+        tree, ctx.items, newest_first(ctx.items, ctx.memo), ctx.by_id, ctx.events_soonest
     )
     ordered = sorted(formats, key=lambda fmt: fmt.media_type == "text/html")  # stable
     for scope in tree:
