@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from itertools import islice
 from typing import Any
@@ -49,10 +50,9 @@ class PublishContext:
     # made of one item here, keyed by (format, item id), so an item in five scopes is rendered
     # once. Only valid for one publish run, which is all a context lives for.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
-    # The same items ordered by id and the events among them soonest first, when the caller
-    # dealt them so (see ``by_id`` and ``events_soonest``); None: sorted here when asked.
-    ids: list[Item] | None = field(default=None, compare=False, repr=False)
-    soonest: list[Item] | None = field(default=None, compare=False, repr=False)
+    # The items of this context in the orders of ORDERS, by name, when the caller sorted all
+    # items once and dealt them to the scopes; any other order is made here when asked.
+    dealt: dict[str, list[Item]] = field(default_factory=dict, compare=False, repr=False)
 
     def source_by_id(self) -> dict[str, Source]:
         """Return the configured sources keyed by id."""
@@ -67,19 +67,28 @@ class PublishContext:
         """The items newest first (see ``items.newest_first``), sorted once per context."""
         return self.items if self.ordered else newest_first(self.items, self.memo)
 
-    @cached_property
-    def by_id(self) -> list[Item]:
-        """The items ordered by id (the dumps' and tables' order)."""
-        if self.ids is not None:
-            return self.ids
-        return sorted(self.items, key=lambda item: str(item.get("id", "")))
+    def sorted_as(self, name: str) -> list[Item]:
+        """The items (or some of them) in the order ``name`` of ORDERS, made once per context."""
+        found = self.dealt.get(name)
+        if found is None:
+            found = self._orders.get(name)
+            if found is None:
+                found = self._orders[name] = ORDERS[name](self)
+        return found
 
     @cached_property
+    def _orders(self) -> dict[str, list[Item]]:
+        return {}
+
+    @property
+    def by_id(self) -> list[Item]:
+        """The items ordered by id (the dumps' and tables' order)."""
+        return self.sorted_as("by_id")
+
+    @property
     def events_soonest(self) -> list[Item]:
         """The events (items with an event start) soonest first, ties by id."""
-        if self.soonest is not None:
-            return self.soonest
-        return soonest_first(self.items, self.memo)
+        return self.sorted_as("soonest")
 
     def facts(self, item: Item) -> ItemFacts:
         """What the writers parse from ``item``'s dates, parsed once per run."""
@@ -125,21 +134,64 @@ class PublishContext:
         items: list[Item],
         *,
         ordered: bool = False,
-        ids: list[Item] | None = None,
-        soonest: list[Item] | None = None,
+        dealt: dict[str, list[Item]] | None = None,
     ) -> PublishContext:
         """Return the context of ``scope`` with its ``items`` (in the order given; ``ordered``
-        says that order is newest first; ``ids`` and ``soonest`` are the same items ordered
-        as ``by_id`` and ``events_soonest`` say, when the caller has them)."""
+        says that order is newest first; ``dealt`` has them in orders of ORDERS already)."""
         return replace(
-            self, scope=scope, items=items, stream=None, ordered=ordered, ids=ids, soonest=soonest
+            self, scope=scope, items=items, stream=None, ordered=ordered, dealt=dealt or {}
         )
 
     def for_stream(self, stream: str) -> PublishContext:
         """Return this scope's context for one stream ("news" or "events"), order kept."""
         kind = STREAM_KIND[stream]
         items = [item for item in self.items if (item.get("_regiofeed") or {}).get("kind") == kind]
-        return replace(self, items=items, stream=stream, ids=None, soonest=None)
+        return replace(self, items=items, stream=stream, dealt={})
 
 
 STREAM_TITLES = {"news": "Nachrichten", "events": "Veranstaltungen"}
+
+
+def _by_id(ctx: PublishContext) -> list[Item]:
+    return sorted(ctx.items, key=lambda item: str(item.get("id", "")))
+
+
+def _soonest(ctx: PublishContext) -> list[Item]:
+    return soonest_first(ctx.items, ctx.memo)
+
+
+def _calendar(ctx: PublishContext) -> list[Item]:
+    oldest = ctx.today - timedelta(days=ctx.settings.calendar_past_days)
+    return [item for item in ctx.events_soonest if _last_day(ctx, item) >= oldest]
+
+
+def _page_order(ctx: PublishContext) -> Callable[[Item], tuple[Any, ...]]:
+    """The page's order of events: start instant, then title and id for a total order."""
+    facts = ctx.facts
+    return lambda item: (facts(item).soonest, item.get("title", ""), item.get("id", ""))
+
+
+def _upcoming(ctx: PublishContext) -> list[Item]:
+    events = [item for item in ctx.events_soonest if _last_day(ctx, item) >= ctx.today]
+    # Sorted by start already: this only breaks ties by title.
+    return sorted(events, key=_page_order(ctx))
+
+
+def _past(ctx: PublishContext) -> list[Item]:
+    events = [item for item in ctx.events_soonest if _last_day(ctx, item) < ctx.today]
+    return sorted(events, key=_page_order(ctx), reverse=True)
+
+
+def _last_day(ctx: PublishContext, item: Item) -> date:
+    return ctx.facts(item).last_day or date.min  # every event with a start has one
+
+
+ORDERS: dict[str, Callable[[PublishContext], list[Item]]] = {
+    "by_id": _by_id,  # every item by id: the dumps and tables
+    "soonest": _soonest,  # events soonest first, ties by id: events.csv
+    "calendar": _calendar,  # of those, the ones events.ics carries (calendar_past_days)
+    "upcoming": _upcoming,  # events not over by today, in the page's order
+    "past": _past,  # events over before today, most recent first
+}
+"""Orders of a scope's items the writers ask for; publish_all sorts all items once in each
+and deals them to the scopes (PublishContext.dealt), in place of a sort per scope."""

@@ -25,7 +25,7 @@ from regiofeed.publish.dates import (
     rfc3339,
 )
 from regiofeed.publish.ical import calendar_events
-from regiofeed.publish.items import ItemFacts, event_place
+from regiofeed.publish.items import event_place
 from regiofeed.publish.jsonld import events_script
 from regiofeed.publish.licences import licence_label
 from regiofeed.publish.scopes import (
@@ -157,16 +157,8 @@ def render(ctx: PublishContext) -> bytes:
     """
     sources = ctx.source_by_id()
     facts = ctx.facts
-    events = ctx.events_soonest  # by start already: the sorts below only break ties by title
-
-    def order(item: Item) -> tuple[Any, ...]:
-        # start instant, then title and id for a total order
-        return (facts(item).soonest, item.get("title", ""), item.get("id", ""))
-
-    upcoming = sorted((item for item in events if _last_day(facts, item) >= ctx.today), key=order)
-    past = sorted(
-        (item for item in events if _last_day(facts, item) < ctx.today), key=order, reverse=True
-    )
+    events = ctx.events_soonest
+    upcoming, past = ctx.sorted_as("upcoming"), ctx.sorted_as("past")
     shown = upcoming[:UPCOMING_LIMIT] or past[:RECENT_PAST_LIMIT]
     announced = {url for item in events for url in _addresses(item)}
     news = list(
@@ -306,11 +298,6 @@ def _event(item: Item) -> dict[str, Any]:
     ext = item.get("_regiofeed", {})
     event = ext.get("event") or {}
     return event if event.get("start") else {}
-
-
-def _last_day(facts: Callable[[Item], ItemFacts], item: Item) -> date:
-    """The last day of an event (of ``events_soonest``: every one has it)."""
-    return facts(item).last_day or date.min
 
 
 def _entry_maker(

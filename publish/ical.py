@@ -50,9 +50,7 @@ def render(ctx: PublishContext) -> bytes:
 
 def calendar_events(ctx: PublishContext) -> list[Item]:
     """Return the events events.ics carries: upcoming and recent, soonest first."""
-    oldest = upcoming_since(ctx.today, ctx.settings.calendar_past_days)
-    facts = ctx.facts
-    return [item for item in ctx.events_soonest if (facts(item).last_day or date.min) >= oldest]
+    return ctx.sorted_as("calendar")
 
 
 def event_files(ctx: PublishContext) -> dict[str, bytes]:

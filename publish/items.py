@@ -120,8 +120,10 @@ def item_facts(item: Item, memo: dict[Any, Any]) -> ItemFacts:
 
     Every scope and writer that holds an item asks for its dates; they are parsed once.
     """
-    key = ("facts", item["id"])
-    facts: ItemFacts | None = memo.get(key)
+    table: dict[str, ItemFacts] | None = memo.get("facts")
+    if table is None:
+        table = memo["facts"] = {}
+    facts = table.get(item["id"])
     if facts is None:
         event = (item.get("_regiofeed") or {}).get("event") or {}
         start_text = event.get("start")
@@ -134,7 +136,7 @@ def item_facts(item: Item, memo: dict[Any, Any]) -> ItemFacts:
         modified = parse(modified_text) if modified_text else None
         days = event_days(event) if start_text else (None, None)
         newest = published or start
-        facts = memo[key] = ItemFacts(
+        facts = table[item["id"]] = ItemFacts(
             published,
             modified,
             start,

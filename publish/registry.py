@@ -27,7 +27,7 @@ from regiofeed.publish import (
 from regiofeed.publish import health as health_json  # the parameter of publish_all is named health
 from regiofeed.publish.atomic import Chunks, TreeWriter
 from regiofeed.publish.calendar_links import EVENT_DIR
-from regiofeed.publish.context import Item, PublishContext, PublishSettings, Source
+from regiofeed.publish.context import ORDERS, Item, PublishContext, PublishSettings, Source
 from regiofeed.publish.dates import BERLIN
 from regiofeed.publish.items import newest_first
 from regiofeed.publish.scopes import (
@@ -130,14 +130,13 @@ def iter_rendered(
     timing: dict[str, float] = {} if seconds is None else seconds
     tree = list(ctx.scopes) or scopes(ctx.sources, ctx.items)
     # Sorted once for the whole tree, in each order the writers want, and dealt to the scopes.
-    newest, ids, soonest = deal(
-        tree, ctx.items, newest_first(ctx.items, ctx.memo), ctx.by_id, ctx.events_soonest
+    newest, *dealt = deal(
+        tree, ctx.items, newest_first(ctx.items, ctx.memo), *map(ctx.sorted_as, ORDERS)
     )
     ordered = sorted(formats, key=lambda fmt: fmt.media_type == "text/html")  # stable
     for scope in tree:
-        scoped = ctx.for_scope(
-            scope, newest.pop(scope), ordered=True, ids=ids.pop(scope), soonest=soonest.pop(scope)
-        )
+        orders = {name: lists.pop(scope) for name, lists in zip(ORDERS, dealt, strict=True)}
+        scoped = ctx.for_scope(scope, newest.pop(scope), ordered=True, dealt=orders)
         streams = {stream: scoped.for_stream(stream) for stream in STREAMS}
         for fmt in ordered:
             if scope.kind not in fmt.scopes:

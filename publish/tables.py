@@ -63,14 +63,13 @@ def _table(
     line = _Line(delimiter)
     parts = [("\ufeff" if bom else "").encode("utf-8") + line(columns)]
     size = 0
-    memo = ctx.memo
+    # A row is the same in every scope that holds the item: written once per publish run.
+    rows: dict[str, bytes] = ctx.memo.setdefault(("csv", columns, delimiter), {})
     for item in items:
-        # A row is the same in every scope that holds the item: written once per publish run.
-        key = (columns, delimiter, item["id"])
-        data: bytes | None = memo.get(key)
+        data = rows.get(item["id"])
         if data is None:
             values = row(item)
-            data = memo[key] = line([values.get(column, "") for column in columns])
+            data = rows[item["id"]] = line([values.get(column, "") for column in columns])
         parts.append(data)
         size += len(data)
         if size >= CHUNK:
