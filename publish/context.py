@@ -142,10 +142,14 @@ class PublishContext:
             self, scope=scope, items=items, stream=None, ordered=ordered, dealt=dealt or {}
         )
 
-    def for_stream(self, stream: str) -> PublishContext:
-        """Return this scope's context for one stream ("news" or "events"), order kept."""
-        kind = STREAM_KIND[stream]
-        items = [item for item in self.items if (item.get("_regiofeed") or {}).get("kind") == kind]
+    def for_stream(self, stream: str, items: list[Item] | None = None) -> PublishContext:
+        """Return this scope's context for one stream ("news" or "events"), order kept;
+        ``items`` are the scope's items of that stream when the caller has them."""
+        if items is None:
+            kind = STREAM_KIND[stream]
+            items = [
+                item for item in self.items if (item.get("_regiofeed") or {}).get("kind") == kind
+            ]
         return replace(self, items=items, stream=stream, dealt={})
 
 
@@ -182,6 +186,14 @@ def _past(ctx: PublishContext) -> list[Item]:
     return sorted(events, key=_page_order(ctx), reverse=True)
 
 
+def _changed(ctx: PublishContext) -> list[Item]:
+    facts = ctx.facts
+    changed = [item for item in ctx.newest if facts(item).changed is not None]
+    # Stable: of equal instants, the first in ``newest`` order comes first (last_modified).
+    changed.sort(key=lambda item: facts(item).changed or 0.0, reverse=True)
+    return changed
+
+
 def _last_day(ctx: PublishContext, item: Item) -> date:
     return ctx.facts(item).last_day or date.min  # every event with a start has one
 
@@ -192,6 +204,7 @@ ORDERS: dict[str, Callable[[PublishContext], list[Item]]] = {
     "calendar": _calendar,  # of those, the ones events.ics carries (calendar_past_days)
     "upcoming": _upcoming,  # events not over by today, in the page's order
     "past": _past,  # events over before today, most recent first
+    "changed": _changed,  # items with a date, last changed first: [0] is the newest change
 }
 """Orders of a scope's items the writers ask for; publish_all sorts all items once in each
 and deals them to the scopes (PublishContext.dealt), in place of a sort per scope."""

@@ -167,9 +167,8 @@ def render(ctx: PublishContext) -> bytes:
             NEWS_LIMIT,
         )
     )
-    updated = max(
-        (moment for moment in (facts(item).modified for item in ctx.items) if moment), default=None
-    )
+    changed = ctx.sorted_as("changed")
+    updated = facts(changed[0]).modified if changed else None
     root = "../" * ctx.scope.path.count("/")
     tree = list(ctx.scopes) or scopes(ctx.sources, ctx.items)
     # Every page links the municipalities; only the root's links every source (a page per

@@ -113,6 +113,7 @@ class ItemFacts:
     # ask their time zones for offsets at every comparison. Equal instants, equal keys.
     newest: float | None  # published, else the event's start (newest_first)
     soonest: float | None  # the event's start
+    changed: float | None  # modified
 
 
 def item_facts(item: Item, memo: dict[Any, Any]) -> ItemFacts:
@@ -143,6 +144,7 @@ def item_facts(item: Item, memo: dict[Any, Any]) -> ItemFacts:
             *days,
             newest.timestamp() if newest else None,
             start.timestamp() if start else None,
+            modified.timestamp() if modified else None,
         )
     return facts
 

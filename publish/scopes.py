@@ -172,26 +172,27 @@ def deal(
     root = [scope for scope in scope_list if scope.kind == "all"]
     # 100,000 items name a few dozen places: each name is slugged once.
     slugs: dict[str, str] = {}
-    homes: dict[int, list[Scope]] = {}
+    number = {scope: index for index, scope in enumerate(scope_list)}
+    homes: dict[int, list[int]] = {}  # item (by identity) -> the numbers of its scopes
     for item in items:
         ext = item.get("_regiofeed") or {}
-        home = list(root)
+        home = [number[scope] for scope in root]
         # dict.fromkeys: an item listing one source twice is still in its scope once.
         for source_id in dict.fromkeys(ext.get("sources") or []):
             if source_id in by_source:
-                home.append(by_source[source_id])
+                home.append(number[by_source[source_id]])
         for name in dict.fromkeys(_item_municipalities(ext)):
             slug = slugs.get(name)
             if slug is None:
                 slug = slugs[name] = municipality_slug(name)
-            if slug in by_slug and by_slug[slug] not in home:
-                home.append(by_slug[slug])
+            if slug in by_slug and number[by_slug[slug]] not in home:
+                home.append(number[by_slug[slug]])
         homes[id(item)] = home
     dealt = []
     for order in orders:
-        result: dict[Scope, list[dict[str, Any]]] = {scope: [] for scope in scope_list}
+        lists: list[list[dict[str, Any]]] = [[] for _ in scope_list]
         for item in order:
-            for scope in homes[id(item)]:
-                result[scope].append(item)
-        dealt.append(result)
+            for index in homes[id(item)]:
+                lists[index].append(item)
+        dealt.append(dict(zip(scope_list, lists, strict=True)))
     return dealt
