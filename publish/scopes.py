@@ -163,36 +163,41 @@ def deal(
     then each ordering is dealt by looking that up: the writers get their scope's items
     sorted as they need them without sorting every scope again.
     """
-    by_source = {scope.key: scope for scope in scope_list if scope.kind == "source"}
+    by_source = {
+        scope.key: number for number, scope in enumerate(scope_list) if scope.kind == "source"
+    }
     by_slug = {
-        scope.path[len(MUNICIPALITIES_DIR) : -1]: scope
-        for scope in scope_list
+        scope.path[len(MUNICIPALITIES_DIR) : -1]: number
+        for number, scope in enumerate(scope_list)
         if scope.kind == "municipality"
     }
-    root = [scope for scope in scope_list if scope.kind == "all"]
+    # The root holds every item: it gets a copy of each order, not an append per item.
+    root = [number for number, scope in enumerate(scope_list) if scope.kind == "all"]
     # 100,000 items name a few dozen places: each name is slugged once.
     slugs: dict[str, str] = {}
-    number = {scope: index for index, scope in enumerate(scope_list)}
-    homes: dict[int, list[int]] = {}  # item (by identity) -> the numbers of its scopes
+    homes: dict[int, list[int]] = {}  # item (by identity) -> the numbers of its other scopes
     for item in items:
         ext = item.get("_regiofeed") or {}
-        home = [number[scope] for scope in root]
+        home = []
         # dict.fromkeys: an item listing one source twice is still in its scope once.
         for source_id in dict.fromkeys(ext.get("sources") or []):
             if source_id in by_source:
-                home.append(number[by_source[source_id]])
+                home.append(by_source[source_id])
         for name in dict.fromkeys(_item_municipalities(ext)):
             slug = slugs.get(name)
             if slug is None:
                 slug = slugs[name] = municipality_slug(name)
-            if slug in by_slug and number[by_slug[slug]] not in home:
-                home.append(number[by_slug[slug]])
+            if slug in by_slug and by_slug[slug] not in home:
+                home.append(by_slug[slug])
         homes[id(item)] = home
     dealt = []
     for order in orders:
         lists: list[list[dict[str, Any]]] = [[] for _ in scope_list]
+        append = [target.append for target in lists]
         for item in order:
-            for index in homes[id(item)]:
-                lists[index].append(item)
+            for number in homes[id(item)]:
+                append[number](item)
+        for number in root:
+            lists[number] = list(order)
         dealt.append(dict(zip(scope_list, lists, strict=True)))
     return dealt
