@@ -107,13 +107,11 @@ class ItemFacts(NamedTuple):
 
     published: datetime | None  # see published_at
     modified: datetime | None  # see modified_at
-    start: datetime | None  # an event's start; None for news and events without a start
-    first_day: date | None  # an event's days in Europe/Berlin (dates.event_days)
-    last_day: date | None
+    last_day: date | None  # an event's last day in Europe/Berlin (dates.event_days)
     # Sort keys as POSIX seconds: floats compare much faster than aware datetimes, which
     # ask their time zones for offsets at every comparison. Equal instants, equal keys.
     newest: float | None  # published, else the event's start (newest_first)
-    soonest: float | None  # the event's start
+    soonest: float | None  # the event's start; None for news and events without a start
     changed: float | None  # modified
 
 
@@ -136,13 +134,11 @@ def item_facts(item: Item, memo: dict[Any, Any]) -> ItemFacts:
         modified_text = item.get("date_modified") or item.get("date_published")
         published = parse(published_text) if published_text else None
         modified = parse(modified_text) if modified_text else None
-        days = event_days(event) if start_text else (None, None)
         newest = published or start
         facts = table[item["id"]] = ItemFacts(
             published,
             modified,
-            start,
-            *days,
+            event_days(event)[1] if start_text else None,
             newest.timestamp() if newest else None,
             start.timestamp() if start else None,
             modified.timestamp() if modified else None,
