@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_publish.py                    # 10,000 and 100,000 items
     .venv/bin/python bench/bench_publish.py --sizes 10000 --out /tmp/tree
+    .venv/bin/python bench/bench_publish.py --sizes 25000 --sources 1000  # the crawl's shape
 
 Each size runs in a fresh process (so peak memory is that size's own): synthetic item objects
 (German news and events of 200 sources in 20 municipalities, as the store hands them to
@@ -82,10 +83,10 @@ SENTENCES = (
 STREETS = ("Hauptstraße", "Am Markt", "Schloßstraße", "Bahnhofstraße", "Kirchplatz", "Dorfaue")
 
 
-def make_sources(rng: random.Random) -> list[dict[str, Any]]:
-    """200 sources; every tenth has no municipality (regional bodies)."""
+def make_sources(rng: random.Random, count: int = SOURCES) -> list[dict[str, Any]]:
+    """``count`` sources; every tenth has no municipality (regional bodies)."""
     sources = []
-    for number in range(SOURCES):
+    for number in range(count):
         town, _, ags = MUNICIPALITIES[number % len(MUNICIPALITIES)]
         publisher = f"{PUBLISHERS[number % len(PUBLISHERS)]} {town}"
         source: dict[str, Any] = {
@@ -192,10 +193,10 @@ def tree_size(root: Path) -> tuple[int, int]:
     return len(files), sum(path.stat().st_size for path in files)
 
 
-def run_one(count: int, out: Path) -> dict[str, Any]:
+def run_one(count: int, out: Path, source_count: int = SOURCES) -> dict[str, Any]:
     """Publish ``count`` items cold, warm and with 1 % changed; return the figures."""
     rng = random.Random(count)
-    sources = make_sources(rng)
+    sources = make_sources(rng, source_count)
     items = make_items(rng, count, sources)
     health = {"generated_by": "regiofeed", "sources": {s["id"]: {"status": "ok"} for s in sources}}
     settings = PublishSettings(
@@ -225,12 +226,12 @@ def run_one(count: int, out: Path) -> dict[str, Any]:
         }
     files, size = tree_size(out)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"items": count, "files": files, "bytes": size, "peak_mb": peak_kb / 1024,
-            "runs": runs}
+    return {"items": count, "sources": source_count, "files": files, "bytes": size,
+            "peak_mb": peak_kb / 1024, "runs": runs}
 
 
 def report(result: dict[str, Any]) -> None:
-    print(f"\n{result['items']:,} items, 200 sources: {result['files']:,} files, "
+    print(f"\n{result['items']:,} items, {result['sources']:,} sources: {result['files']:,} files, "
           f"{result['bytes'] / 1e6:,.0f} MB, peak memory {result['peak_mb']:,.0f} MB")
     for run, figures in result["runs"].items():
         rendered = sum(wall for wall, _ in figures["formats"].values())
@@ -246,20 +247,21 @@ def report(result: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--sources", type=int, default=SOURCES, help="how many sources")
     parser.add_argument("--out", type=Path, help="publish here (default: a temporary folder)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
     if args.one:
         out = args.out or Path(tempfile.mkdtemp(prefix="regiofeed-bench-publish-"))
         try:
-            print(json.dumps(run_one(args.one, out)))
+            print(json.dumps(run_one(args.one, out, args.sources)))
         finally:
             if not args.out:
                 shutil.rmtree(out, ignore_errors=True)
                 shutil.rmtree(out.parent / f".{out.name}.prev", ignore_errors=True)
         return
     for size in (int(s) for s in args.sizes.split(",")):
-        command = [sys.executable, __file__, "--one", str(size)]
+        command = [sys.executable, __file__, "--one", str(size), "--sources", str(args.sources)]
         if args.out:
             command += ["--out", str(args.out / str(size))]
         done = subprocess.run(command, capture_output=True, text=True, check=False)

@@ -23,6 +23,7 @@ from regiofeed.publish.items import (
     scope_home,
 )
 from regiofeed.publish.licences import licence_label, rights_statement
+from regiofeed.publish.splice import spliced
 
 PATH = "atom.xml"
 MEDIA_TYPE = "application/atom+xml"
@@ -51,10 +52,17 @@ def render(ctx: PublishContext) -> bytes:
 
     atom:updated is the newest item change, never the build time, so unchanged content gives
     byte-identical XML. Every entry carries atom:source (the configured source: its name and
-    address) and atom:rights (publisher and licence).
+    address) and atom:rights (publisher and licence). An item's atom:entry is serialised once
+    per run and spliced into every feed that carries it.
     """
-    settings = ctx.settings
     items = ctx.feed_items
+    updated = last_modified(items) or EPOCH
+    return spliced(ctx, PATH, items, partial(_feed, ctx, updated), b"entry", b"feed")
+
+
+def _feed(ctx: PublishContext, updated: datetime, items: list[Item]) -> bytes:
+    """Write the feed of ``ctx`` with ``items`` (atom:updated ``updated``)."""
+    settings = ctx.settings
     sources = ctx.source_by_id()
 
     fg = FeedGenerator()
@@ -64,7 +72,7 @@ def render(ctx: PublishContext) -> bytes:
     if settings.description:
         fg.subtitle(_clean(settings.description))
     fg.language(settings.language)  # xml:lang on atom:feed
-    fg.updated(last_modified(items) or EPOCH)
+    fg.updated(updated)
     # atom:author is required on the feed unless every entry has one; ours always do, but
     # naming who runs this instance is useful anyway.
     author = {"name": settings.publisher}

@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -76,7 +76,7 @@ from regiofeed.publish.dcat_vocab import (
     MUNICIPALITY_KEY,
     VCARD,
 )
-from regiofeed.publish.items import modified_at, published_at
+from regiofeed.publish.items import ItemFacts
 from regiofeed.publish.scopes import (
     CALENDAR,
     EVENTS_CSV,
@@ -281,7 +281,7 @@ def _plan(ctx: PublishContext) -> list[Dataset]:
     sources = sorted(ctx.sources, key=lambda source: source["id"])
     # How many sources each publishing body has; with two or more the titles name the source.
     per_publisher = Counter(_slug(source.get("publisher") or source["id"]) for source in sources)
-    summaries = _summaries(ctx.items)
+    summaries = _summaries(ctx.items, ctx.facts)
 
     result = [
         _regional_dataset(stream, sources, summaries.get(stream, Summary()), settings)
@@ -297,7 +297,7 @@ def _plan(ctx: PublishContext) -> list[Dataset]:
     return result
 
 
-def _summaries(items: Iterable[Item]) -> dict[Any, Summary]:
+def _summaries(items: Iterable[Item], facts: Callable[[Item], ItemFacts]) -> dict[Any, Summary]:
     """Summarise the items per regional stream ("all", "news", "events") and per (source id,
     stream), each item's dates parsed once."""
     summaries: dict[Any, Summary] = {}
@@ -305,7 +305,8 @@ def _summaries(items: Iterable[Item]) -> dict[Any, Summary]:
     for item in items:
         ext = _ext(item)
         stream = streams.get(ext.get("kind"))
-        published, changed = published_at(item), modified_at(item)
+        known = facts(item)  # parsed once per run, shared with the other writers
+        published, changed = known.published, known.modified
         days = _event_days(item) if stream == "events" else []
         keys: list[Any] = ["all"]
         if stream:

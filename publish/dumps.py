@@ -24,7 +24,7 @@ def render(ctx: PublishContext) -> Iterator[bytes]:
     handed out in chunks of about a megabyte, so the root dump of 100,000 items is never one
     string in memory.
     """
-    items = sorted(ctx.items, key=lambda item: str(item.get("id", "")))
+    items = ctx.by_id
     if not items:
         yield b"[]\n"
         return

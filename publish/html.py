@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -24,7 +25,7 @@ from regiofeed.publish.dates import (
     rfc3339,
 )
 from regiofeed.publish.ical import calendar_events
-from regiofeed.publish.items import event_place, last_modified
+from regiofeed.publish.items import event_place
 from regiofeed.publish.jsonld import events_script
 from regiofeed.publish.licences import licence_label
 from regiofeed.publish.scopes import (
@@ -155,32 +156,33 @@ def render(ctx: PublishContext) -> bytes:
     relative, so the tree works from any address and from the file system.
     """
     sources = ctx.source_by_id()
-    events = [item for item in ctx.items if _event(item)]
-    upcoming = sorted(
-        (item for item in events if event_days(_event(item))[1] >= ctx.today), key=_event_order
-    )
-    past = sorted(
-        (item for item in events if event_days(_event(item))[1] < ctx.today),
-        key=_event_order,
-        reverse=True,
-    )
+    facts = ctx.facts
+    events = ctx.events_soonest
+    upcoming, past = ctx.sorted_as("upcoming"), ctx.sorted_as("past")
     shown = upcoming[:UPCOMING_LIMIT] or past[:RECENT_PAST_LIMIT]
     announced = {url for item in events for url in _addresses(item)}
-    news = [item for item in ctx.newest if not _event(item) and item.get("url") not in announced]
-    updated = last_modified(ctx.items)
+    news = list(
+        islice(
+            (item for item in ctx.newest if not _event(item) and item.get("url") not in announced),
+            NEWS_LIMIT,
+        )
+    )
+    changed = ctx.sorted_as("changed")
+    updated = facts(changed[0]).modified if changed else None
     root = "../" * ctx.scope.path.count("/")
     tree = list(ctx.scopes) or scopes(ctx.sources, ctx.items)
-    links = [_scope_link(scope, ctx.scope, root) for scope in tree]
-    contributing = {
-        source_id
-        for item in ctx.items
-        for source_id in item.get("_regiofeed", {}).get("sources", [])
-    }
-    listed = [source for source in ctx.sources if _source_in_scope(source, ctx.scope, contributing)]
+    # Every page links the municipalities; only the root's links every source (a page per
+    # source listing every source would grow with the square of the sources).
+    links = [
+        _scope_link(scope, ctx.scope, root)
+        for scope in tree
+        if scope.kind == "municipality" or ctx.scope.kind == "all"
+    ]
+    listed = _listed_sources(ctx)
     base = ctx.settings.base_url
     page_title = " – ".join(filter(None, (ctx.scope.title, ctx.settings.title)))
     in_calendar = {item["id"] for item in calendar_events(ctx)}
-    entry = _entry_maker(sources, ctx.today, root, in_calendar)
+    entry = _entry_maker(sources, ctx.today, root, in_calendar, ctx.memo)
 
     page = _ENV.get_template("index.html.j2").render(
         settings=ctx.settings,
@@ -194,7 +196,7 @@ def render(ctx: PublishContext) -> bytes:
         showing_past=not upcoming and bool(shown),
         more_upcoming=max(0, len(upcoming) - UPCOMING_LIMIT),
         past=[entry(item) for item in past[:PAST_EVENTS_LIMIT]] if upcoming else [],
-        news=_groups([entry(item) for item in news[:NEWS_LIMIT]], "nachrichten"),
+        news=_groups([entry(item) for item in news], "nachrichten"),
         sources=[_source_view(source, ctx.health, root) for source in listed],
         municipalities=[link for link in links if link.kind == "municipality"],
         source_links=[link for link in links if link.kind == "source"],
@@ -250,6 +252,20 @@ def _scope_link(scope: Scope, current: Scope, root: str) -> ScopeLink:
     return ScopeLink(scope.title, scope.kind, root + scope.path + INDEX_HTML, scope == current)
 
 
+def _listed_sources(ctx: PublishContext) -> list[Source]:
+    """The sources the page's table lists: all at the root, itself on a source's page."""
+    if ctx.scope.kind == "source":
+        return [source for source in (ctx.source_by_id().get(ctx.scope.key or ""),) if source]
+    if ctx.scope.kind == "all":
+        return list(ctx.sources)
+    contributing = {
+        source_id
+        for item in ctx.items
+        for source_id in item.get("_regiofeed", {}).get("sources", [])
+    }
+    return [source for source in ctx.sources if _source_in_scope(source, ctx.scope, contributing)]
+
+
 def _source_in_scope(source: Source, scope: Scope, contributing: set[str]) -> bool:
     """Tell whether the sources table of the page of ``scope`` lists ``source``.
 
@@ -283,18 +299,25 @@ def _event(item: Item) -> dict[str, Any]:
     return event if event.get("start") else {}
 
 
-def _event_order(item: Item) -> tuple[Any, ...]:
-    """Sort key for events: start instant, then title and id for a total order."""
-    return (parse_instant(_event(item)["start"]), item.get("title", ""), item.get("id", ""))
-
-
 def _entry_maker(
-    sources: dict[str, Source], today: date, root: str, in_calendar: set[str]
+    sources: dict[str, Source],
+    today: date,
+    root: str,
+    in_calendar: set[str],
+    memo: dict[Any, Any],
 ) -> Callable[[Item], EntryView]:
-    """Return a function that builds the view of one item on this page."""
+    """Return a function that builds the view of one item on this page.
+
+    An item shown on several pages is viewed once per run (``memo``): only the link to its
+    calendar file depends on the page, by the way back to the root of the tree.
+    """
 
     def entry(item: Item) -> EntryView:
-        return _entry(item, sources, today, root, in_calendar)
+        key = ("html", item["id"], item["id"] in in_calendar)
+        view: EntryView | None = memo.get(key)
+        if view is None:
+            view = memo[key] = _entry(item, sources, today, "", in_calendar)
+        return replace(view, ics=root + view.ics) if root and view.ics else view
 
     return entry
 

@@ -37,10 +37,7 @@ def render(ctx: PublishContext) -> bytes:
     the same events on the same day give byte-identical files. Each VEVENT is serialised once
     per publish run and shared by every scope that carries it.
     """
-    oldest = upcoming_since(ctx.today, ctx.settings.calendar_past_days)
-    events = [item for item in ctx.newest if _event(item) and event_days(_event(item))[1] >= oldest]
-    events.sort(key=lambda item: (parse_instant(_event(item)["start"]), item["id"]))
-
+    events = calendar_events(ctx)
     head = _calendar(ctx).to_ical()
     # icalendar serialises a whole calendar at once; the events are spliced in before its end
     # so each one is rendered once however many scopes carry it.
@@ -53,10 +50,7 @@ def render(ctx: PublishContext) -> bytes:
 
 def calendar_events(ctx: PublishContext) -> list[Item]:
     """Return the events events.ics carries: upcoming and recent, soonest first."""
-    oldest = upcoming_since(ctx.today, ctx.settings.calendar_past_days)
-    events = [item for item in ctx.items if _event(item) and event_days(_event(item))[1] >= oldest]
-    events.sort(key=lambda item: (parse_instant(_event(item)["start"]), item["id"]))
-    return events
+    return ctx.sorted_as("calendar")
 
 
 def event_files(ctx: PublishContext) -> dict[str, bytes]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
-from regiofeed.publish.dates import format_event_when, parse_instant
+from regiofeed.publish.dates import event_days, format_event_when, parse_instant
 
 if TYPE_CHECKING:  # only annotations: the context itself is built from these helpers
     from regiofeed.publish.context import PublishContext
@@ -77,18 +77,20 @@ def modified_at(item: Item) -> datetime | None:
     return parse_instant(value) if value else None
 
 
-def newest_first(items: Iterable[Item]) -> list[Item]:
+def newest_first(items: Iterable[Item], memo: dict[Any, Any] | None = None) -> list[Item]:
     """Sort items newest first by date_published (as instants), ties and undated by id.
 
     An event without a publication date sorts by its start.
 
     Items without any date go last. The order is total, so equal input gives equal output.
+    ``memo`` keeps the items' parsed dates for the rest of a publish run (see item_facts).
     """
-    dated: list[tuple[datetime, Item]] = []
+    memo = {} if memo is None else memo
+    dated: list[tuple[float, Item]] = []
     undated: list[Item] = []
     # Sorting by id first and then (stably) by date keeps id order within equal dates.
     for item in sorted(items, key=lambda item: str(item.get("id", ""))):
-        moment = published_at(item) or _event_start(item)
+        moment = item_facts(item, memo).newest
         if moment is None:
             undated.append(item)
         else:
@@ -97,9 +99,62 @@ def newest_first(items: Iterable[Item]) -> list[Item]:
     return [item for _, item in dated] + undated
 
 
-def _event_start(item: Item) -> datetime | None:
-    start = item.get("_regiofeed", {}).get("event", {}).get("start")
-    return parse_instant(start) if start else None
+class ItemFacts(NamedTuple):
+    """The instants and days of one item that writers order and select by.
+
+    A named tuple: made for every item of every run, where a frozen dataclass costs more.
+    """
+
+    published: datetime | None  # see published_at
+    modified: datetime | None  # see modified_at
+    last_day: date | None  # an event's last day in Europe/Berlin (dates.event_days)
+    # Sort keys as POSIX seconds: floats compare much faster than aware datetimes, which
+    # ask their time zones for offsets at every comparison. Equal instants, equal keys.
+    newest: float | None  # published, else the event's start (newest_first)
+    soonest: float | None  # the event's start; None for news and events without a start
+    changed: float | None  # modified
+
+
+def item_facts(item: Item, memo: dict[Any, Any]) -> ItemFacts:
+    """Return the ItemFacts of ``item``, kept in ``memo`` (a publish run's) by item id.
+
+    Every scope and writer that holds an item asks for its dates; they are parsed once.
+    """
+    table: dict[str, ItemFacts] | None = memo.get("facts")
+    if table is None:
+        table = memo["facts"] = {}
+    facts = table.get(item["id"])
+    if facts is None:
+        event = (item.get("_regiofeed") or {}).get("event") or {}
+        start_text = event.get("start")
+        # Parsed once per run here, so past the cache: 100,000 items would only churn it.
+        parse = parse_instant.__wrapped__
+        start = parse(start_text) if start_text else None
+        published_text = item.get("date_published") or item.get("date_modified")
+        modified_text = item.get("date_modified") or item.get("date_published")
+        published = parse(published_text) if published_text else None
+        modified = parse(modified_text) if modified_text else None
+        newest = published or start
+        facts = table[item["id"]] = ItemFacts(
+            published,
+            modified,
+            event_days(event)[1] if start_text else None,
+            newest.timestamp() if newest else None,
+            start.timestamp() if start else None,
+            modified.timestamp() if modified else None,
+        )
+    return facts
+
+
+def soonest_first(items: Iterable[Item], memo: dict[Any, Any]) -> list[Item]:
+    """Return the events among ``items`` (those with a start) soonest first, ties by id."""
+    events = []
+    for item in items:
+        moment = item_facts(item, memo).soonest
+        if moment is not None:
+            events.append((moment, str(item["id"]), item))
+    events.sort(key=lambda entry: (entry[0], entry[1]))
+    return [item for _, _, item in events]
 
 
 def last_modified(items: Iterable[Item]) -> datetime | None:

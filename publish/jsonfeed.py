@@ -6,7 +6,7 @@ from typing import Any
 
 from regiofeed.publish.context import Item, PublishContext
 from regiofeed.publish.dates import rfc3339
-from regiofeed.publish.items import canonical_item, dumps
+from regiofeed.publish.items import canonical_item, dumps, encode
 
 PATH = "feed.json"
 MEDIA_TYPE = "application/feed+json"
@@ -28,8 +28,25 @@ def render(ctx: PublishContext) -> bytes:
     if settings.description:
         feed["description"] = settings.description
     feed["language"] = settings.language
-    feed["items"] = [_feed_item(item) for item in ctx.feed_items]
-    return dumps(feed)
+    feed["items"] = []
+    head = dumps(feed)
+    if not ctx.feed_items:
+        return head
+    # Each item is encoded once per run, indented as an element of "items" (the last key),
+    # and spliced into every feed that carries it: the same bytes as dumps of the whole feed.
+    empty = b'  "items": []\n}\n'
+    assert head.endswith(empty)
+    body = b",\n".join(_encoded(ctx, item) for item in ctx.feed_items)
+    return head[: -len(empty)] + b'  "items": [\n' + body + b"\n  ]\n}\n"
+
+
+def _encoded(ctx: PublishContext, item: Item) -> bytes:
+    key = (PATH, item["id"])
+    data: bytes | None = ctx.memo.get(key)
+    if data is None:
+        # Raw newlines only occur between tokens: JSON escapes them inside strings.
+        data = ctx.memo[key] = b"    " + encode(_feed_item(item)).replace(b"\n", b"\n    ")
+    return data
 
 
 def _feed_item(item: Item) -> Item:

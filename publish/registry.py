@@ -27,9 +27,8 @@ from regiofeed.publish import (
 from regiofeed.publish import health as health_json  # the parameter of publish_all is named health
 from regiofeed.publish.atomic import Chunks, TreeWriter
 from regiofeed.publish.calendar_links import EVENT_DIR
-from regiofeed.publish.context import Item, PublishContext, PublishSettings, Source
+from regiofeed.publish.context import ORDERS, Item, PublishContext, PublishSettings, Source
 from regiofeed.publish.dates import BERLIN
-from regiofeed.publish.items import newest_first
 from regiofeed.publish.scopes import (
     CALENDAR,
     EVENTS_CSV,
@@ -41,9 +40,10 @@ from regiofeed.publish.scopes import (
     ITEMS_JSON,
     MUNICIPALITIES_DIR,
     SOURCES_DIR,
+    STREAM_KIND,
     STREAMS,
     Scope,
-    items_by_scope,
+    deal,
     scope_files,
     scopes,
 )
@@ -129,11 +129,19 @@ def iter_rendered(
     formats = FORMATS if formats is None else formats
     timing: dict[str, float] = {} if seconds is None else seconds
     tree = list(ctx.scopes) or scopes(ctx.sources, ctx.items)
-    dealt = items_by_scope(tree, newest_first(ctx.items))
+    # Sorted once for the whole tree, in each order the writers want, and dealt to the scopes.
+    newest = ctx.newest
+    by_stream = {
+        stream: [item for item in newest if (item.get("_regiofeed") or {}).get("kind") == kind]
+        for stream, kind in STREAM_KIND.items()
+    }
+    dealt = deal(tree, ctx.items, newest, *by_stream.values(), *map(ctx.sorted_as, ORDERS))
+    names = (*by_stream, *ORDERS)
     ordered = sorted(formats, key=lambda fmt: fmt.media_type == "text/html")  # stable
     for scope in tree:
-        scoped = ctx.for_scope(scope, dealt.pop(scope), ordered=True)
-        streams = {stream: scoped.for_stream(stream) for stream in STREAMS}
+        lists = {name: orders.pop(scope) for name, orders in zip(names, dealt[1:], strict=True)}
+        scoped = ctx.for_scope(scope, dealt[0].pop(scope), ordered=True, dealt=lists)
+        streams = {stream: scoped.for_stream(stream, lists[stream]) for stream in STREAMS}
         for fmt in ordered:
             if scope.kind not in fmt.scopes:
                 continue

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import partial
+
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -14,6 +17,7 @@ from regiofeed.publish.items import (
     scope_home,
 )
 from regiofeed.publish.licences import rights_statement
+from regiofeed.publish.splice import spliced
 
 PATH = "feed.xml"
 MEDIA_TYPE = "application/rss+xml"
@@ -26,12 +30,18 @@ def render(ctx: PublishContext) -> bytes:
 
     The output depends only on the items: lastBuildDate is the newest item change, never the
     build time, so an unchanged store gives byte-identical XML. Every item names its source
-    (``<source>``), its publisher and its licence (``dc:publisher``, ``dc:rights``).
+    (``<source>``), its publisher and its licence (``dc:publisher``, ``dc:rights``). An item's
+    ``<item>`` is serialised once per run and spliced into every feed that carries it.
     """
-    settings = ctx.settings
     items = ctx.feed_items
-    sources = ctx.source_by_id()
+    built = last_modified(items)
+    return spliced(ctx, PATH, items, partial(_channel, ctx, built), b"item", b"channel")
 
+
+def _channel(ctx: PublishContext, built: datetime | None, items: list[Item]) -> bytes:
+    """Write the channel of ``ctx`` with ``items`` (lastBuildDate ``built``)."""
+    settings = ctx.settings
+    sources = ctx.source_by_id()
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     fg.title(ctx.title)
@@ -44,7 +54,6 @@ def render(ctx: PublishContext) -> bytes:
         fg.link(href=ctx.url(PATH), rel="self", type=MEDIA_TYPE)
     # feedgen takes the channel <link> from the last link added: the scope's page.
     fg.link(href=scope_home(ctx), rel="alternate")
-    built = last_modified(items)
     if built is not None:
         fg.lastBuildDate(built)
 

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 # File names inside every scope folder. The DCAT catalogue builds its distribution URLs from
@@ -35,6 +36,8 @@ ScopeKind = Literal["all", "source", "municipality"]
 _TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
 
 
+# Asked of every item's places in every run: a few dozen names, each slugged once.
+@lru_cache(maxsize=4096)
 def municipality_slug(name: str) -> str:
     """Return the URL slug of a municipality: lower-case ASCII, German transliteration, "-".
 
@@ -148,28 +151,53 @@ def items_by_scope(
     The order of ``items`` is kept within every scope, so a list sorted once stays sorted.
     Municipality scopes match by slug, so spelling variants of one name land together.
     """
-    result: dict[Scope, list[dict[str, Any]]] = {scope: [] for scope in scope_list}
-    by_source = {scope.key: scope for scope in scope_list if scope.kind == "source"}
+    return deal(scope_list, items, items)[0]
+
+
+def deal(
+    scope_list: list[Scope], items: list[dict[str, Any]], *orders: list[dict[str, Any]]
+) -> list[dict[Scope, list[dict[str, Any]]]]:
+    """Deal each of ``orders`` (orderings of some of ``items``) to the scopes, order kept.
+
+    Which scopes an item belongs to is worked out once per item (one pass over ``items``),
+    then each ordering is dealt by looking that up: the writers get their scope's items
+    sorted as they need them without sorting every scope again.
+    """
+    by_source = {
+        scope.key: number for number, scope in enumerate(scope_list) if scope.kind == "source"
+    }
     by_slug = {
-        scope.path[len(MUNICIPALITIES_DIR) : -1]: scope
-        for scope in scope_list
+        scope.path[len(MUNICIPALITIES_DIR) : -1]: number
+        for number, scope in enumerate(scope_list)
         if scope.kind == "municipality"
     }
-    root = [scope for scope in scope_list if scope.kind == "all"]
+    # The root holds every item: it gets a copy of each order, not an append per item.
+    root = [number for number, scope in enumerate(scope_list) if scope.kind == "all"]
     # 100,000 items name a few dozen places: each name is slugged once.
     slugs: dict[str, str] = {}
+    homes: dict[int, list[int]] = {}  # item (by identity) -> the numbers of its other scopes
     for item in items:
         ext = item.get("_regiofeed") or {}
-        for scope in root:
-            result[scope].append(item)
+        home = []
         # dict.fromkeys: an item listing one source twice is still in its scope once.
         for source_id in dict.fromkeys(ext.get("sources") or []):
             if source_id in by_source:
-                result[by_source[source_id]].append(item)
+                home.append(by_source[source_id])
         for name in dict.fromkeys(_item_municipalities(ext)):
             slug = slugs.get(name)
             if slug is None:
                 slug = slugs[name] = municipality_slug(name)
-            if slug in by_slug:
-                result[by_slug[slug]].append(item)
-    return result
+            if slug in by_slug and by_slug[slug] not in home:
+                home.append(by_slug[slug])
+        homes[id(item)] = home
+    dealt = []
+    for order in orders:
+        lists: list[list[dict[str, Any]]] = [[] for _ in scope_list]
+        append = [target.append for target in lists]
+        for item in order:
+            for number in homes[id(item)]:
+                append[number](item)
+        for number in root:
+            lists[number] = list(order)
+        dealt.append(dict(zip(scope_list, lists, strict=True)))
+    return dealt

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from regiofeed.publish.context import Item, PublishContext
-from regiofeed.publish.dates import parse_instant
 
 MEDIA_TYPE = "text/csv"
 # Excel in a German locale opens a CSV by double click only when it starts with a UTF-8 byte
@@ -30,31 +29,25 @@ EVENT_COLUMNS = (
 
 def render_items(ctx: PublishContext) -> Iterator[bytes]:
     """Render every item of the context as data/items.csv, ordered by id (as items.json)."""
-    rows = sorted(ctx.items, key=lambda item: str(item.get("id", "")))
-    return _table(ctx, ITEM_COLUMNS, rows, item_row)
+    return _table(ctx, ITEM_COLUMNS, ctx.by_id, item_row)
 
 
 def render_events(ctx: PublishContext) -> Iterator[bytes]:
     """Render every event of the context (past ones too) as data/events.csv, soonest first."""
-    events = [item for item in ctx.items if _event(item)]
-    events.sort(key=lambda item: (parse_instant(_event(item)["start"]), str(item["id"])))
-    return _table(ctx, EVENT_COLUMNS, events, event_row)
+    return _table(ctx, EVENT_COLUMNS, ctx.events_soonest, event_row)
 
 
-CHUNK = 1 << 20  # characters handed to the writer at a time: a big table is never one string
+CHUNK = 1 << 20  # bytes handed to the writer at a time: a big table is never one string
 
 
 def render_items_excel(ctx: PublishContext) -> Iterator[bytes]:
     """Render data/items.csv for German Excel: the same rows, ";" between, a UTF-8 BOM first."""
-    rows = sorted(ctx.items, key=lambda item: str(item.get("id", "")))
-    return _table(ctx, ITEM_COLUMNS, rows, item_row, **EXCEL)
+    return _table(ctx, ITEM_COLUMNS, ctx.by_id, item_row, **EXCEL)
 
 
 def render_events_excel(ctx: PublishContext) -> Iterator[bytes]:
     """Render data/events.csv for German Excel (see render_items_excel)."""
-    events = [item for item in ctx.items if _event(item)]
-    events.sort(key=lambda item: (parse_instant(_event(item)["start"]), str(item["id"])))
-    return _table(ctx, EVENT_COLUMNS, events, event_row, **EXCEL)
+    return _table(ctx, EVENT_COLUMNS, ctx.events_soonest, event_row, **EXCEL)
 
 
 def _table(
@@ -67,23 +60,36 @@ def _table(
     bom: bool = False,
 ) -> Iterator[bytes]:
     """Write a header and one row per item; CRLF line ends and minimal quoting (RFC 4180)."""
-    out = io.StringIO()
-    if bom:
-        out.write("\ufeff")
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(columns)
+    line = _Line(delimiter)
+    parts = [("\ufeff" if bom else "").encode("utf-8") + line(columns)]
+    size = 0
+    # A row is the same in every scope that holds the item: written once per publish run.
+    rows: dict[str, bytes] = ctx.memo.setdefault(("csv", columns, delimiter), {})
     for item in items:
-        # A row is the same in every scope that holds the item: made once per publish run.
-        key = (columns, item["id"])
-        if key not in ctx.memo:
+        data = rows.get(item["id"])
+        if data is None:
             values = row(item)
-            ctx.memo[key] = [values.get(column, "") for column in columns]
-        writer.writerow(ctx.memo[key])
-        if out.tell() >= CHUNK:
-            yield out.getvalue().encode("utf-8")
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue().encode("utf-8")
+            data = rows[item["id"]] = line([values.get(column, "") for column in columns])
+        parts.append(data)
+        size += len(data)
+        if size >= CHUNK:
+            yield b"".join(parts)
+            parts, size = [], 0
+    yield b"".join(parts)
+
+
+class _Line:
+    """Write one CSV record (csv module, CRLF, minimal quoting) and return it as UTF-8."""
+
+    def __init__(self, delimiter: str) -> None:
+        self.out = io.StringIO()
+        self.writer = csv.writer(self.out, delimiter=delimiter, lineterminator="\r\n")
+
+    def __call__(self, values: Iterable[str]) -> bytes:
+        self.out.seek(0)
+        self.out.truncate()
+        self.writer.writerow(values)
+        return self.out.getvalue().encode("utf-8")
 
 
 def item_row(item: Item) -> dict[str, str]:
