@@ -20,6 +20,8 @@ from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from regiofeed.spiders.dispatch import owner
+
 # An internal DTD subset that declares an entity: `<!DOCTYPE x [ ... <!ENTITY`.
 ENTITY_DECL = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.IGNORECASE)
 # The prolog is all a DTD can be in; a page mentioning the syntax in its text is not refused.
@@ -70,8 +72,10 @@ class ResponseGuardMiddleware:
         if response.status in (429, 503):
             header = response.headers.get("Retry-After")
             seconds = retry_after_seconds(header.decode("latin-1") if header else None)
+            source = owner(request, spider)
             if seconds is not None:
-                spider.retry_after = max(seconds, getattr(spider, "retry_after", None) or 0)
+                if source is not None:
+                    source.retry_after = max(seconds, getattr(source, "retry_after", None) or 0)
                 raise IgnoreRequest(
                     f"HTTP {response.status}, deferred: Retry-After {seconds:.0f} s")
         if (response.status == 200 and not response.body and request.method != "HEAD"

@@ -18,6 +18,8 @@ from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from regiofeed.spiders.dispatch import owner
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -85,7 +87,7 @@ class HostRule:
         return self.refuses(url) is None
 
 
-def rule_for(spider: Spider) -> HostRule | None:
+def rule_for(spider: Spider | None) -> HostRule | None:
     """The spider's host rule, made once from its source."""
     rule = getattr(spider, "_host_rule", None)
     source = getattr(spider, "source", None)
@@ -99,7 +101,7 @@ class OffHostMiddleware:
     """Downloader middleware: refuse (and so record, through the errback) off-host requests."""
 
     def process_request(self, request: Request, spider: Spider) -> None:
-        rule = rule_for(spider)
+        rule = rule_for(owner(request, spider))
         if rule is None:
             return
         why = rule.refuses(request.url)
@@ -109,7 +111,7 @@ class OffHostMiddleware:
             raise IgnoreRequest(f"refused: {why}{via}")
 
     def process_response(self, request: Request, response: Response, spider: Spider) -> Any:
-        rule = rule_for(spider)
+        rule = rule_for(owner(request, spider))
         address = getattr(response, "ip_address", None)
         if rule is not None and address is not None and not rule.private_ok and is_private(
                 str(address)):

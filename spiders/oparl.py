@@ -287,8 +287,7 @@ class OparlWalk:
 
     def begin(self, response: Response) -> Iterator[Any]:
         """Start from the entry response: a System (walk its bodies) or a Body."""
-        settings = self.spider.crawler.settings if hasattr(self.spider, "crawler") else None
-        self.previous = settings.getdict("REGIOFEED_VALIDATORS") if settings else {}
+        self.previous = getattr(self.spider, "validators", {})
         data = self._json(response, fatal=True)
         kind = oparl_type(data)
         if kind == "System" and isinstance(data.get("body"), str):
