@@ -445,11 +445,9 @@ class OparlWalk:
                                     self.spider.source.id, self.repeated)
         if reason != "finished" or not self.complete:
             return
-        conditional = getattr(self.spider.crawler, "regiofeed_conditional", None)
-        if conditional is not None:
-            for url, since in self.watermarks.items():
-                conditional.seen[url] = {"last_modified": since,
-                                         "etag": _FULL + self.full_walks[url]}
+        for url, since in self.watermarks.items():
+            self.spider.validators_seen[url] = {"last_modified": since,
+                                                "etag": _FULL + self.full_walks[url]}
 
 
 class OparlSpider(SourceSpider):
