@@ -93,4 +93,7 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
         "STATS_CLASS": "scrapy.statscollectors.DummyStatsCollector",
         "DOWNLOADER_STATS": False,
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
+        # Scrapy starts this many asyncio tasks for every response's output, however little it
+        # yields; our items go through no pipeline, so there is nothing to overlap.
+        "CONCURRENT_ITEMS": 1,
     }
