@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any
+from typing import Any, Self
 
 import scrapy
 from scrapy import Request, Spider
@@ -177,15 +177,23 @@ class HostDownloader(Downloader):
         return key, slot
 
 
-class SourceStampMiddleware:
-    """Spider middleware: what a source's callback yields belongs to that source."""
+class SourceMiddleware:
+    """A middleware of the shared crawler: finds the source a request belongs to."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SourceStampMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
+
+    def owner(self, request: Request) -> Any:
+        """The spider of the request's source (see `owner`), None if finished or none."""
+        return owner(request, self.crawler.spider)
+
+
+class SourceStampMiddleware(SourceMiddleware):
+    """Spider middleware: what a source's callback yields belongs to that source."""
 
     def _stamp(self, response: Response, output: Any) -> bool:
         """Stamp a request with its source; False if the source has finished (drop it)."""
@@ -212,15 +220,8 @@ class SourceStampMiddleware:
                 yield output
 
 
-class SourceRequestMiddleware:
+class SourceRequestMiddleware(SourceMiddleware):
     """Downloader middleware, first of all: the slot of the host, the source's own limits."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SourceRequestMiddleware:
-        return cls(crawler)
 
     def process_request(self, request: Request) -> None:
         # After a redirect too: the slot follows the URL, not the request it came from.

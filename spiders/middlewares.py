@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request
 from scrapy.http import Response
 
-from regiofeed.spiders.dispatch import owner
+from regiofeed.spiders.dispatch import SourceMiddleware
 
 # Request.meta key: False turns conditional GET off for one request (e.g. further list pages,
 # whose records we could not account for on a 304).
 CONDITIONAL = "regiofeed_conditional"
 
 
-class ConditionalGetMiddleware:
+class ConditionalGetMiddleware(SourceMiddleware):
     """Add If-None-Match / If-Modified-Since from the last run; collect ETag / Last-Modified.
 
     The validators of a source's last run are its spider's `validators` ({url: {"etag": ...,
@@ -28,8 +28,8 @@ class ConditionalGetMiddleware:
         # body, and an empty robots.txt allows everything.
         return request.meta.get(CONDITIONAL, True) and urlsplit(request.url).path != "/robots.txt"
 
-    def process_request(self, request: Request, spider: Spider) -> None:
-        source = owner(request, spider)
+    def process_request(self, request: Request) -> None:
+        source = self.owner(request)
         if source is None or not self._applies(request):
             return
         known = getattr(source, "validators", {}).get(request.url)
@@ -40,8 +40,8 @@ class ConditionalGetMiddleware:
         if known.get("last_modified"):
             request.headers.setdefault("If-Modified-Since", known["last_modified"])
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Any:
-        source = owner(request, spider)
+    def process_response(self, request: Request, response: Response) -> Any:
+        source = self.owner(request)
         if source is None or not self._applies(request):
             return response
         previous = getattr(source, "validators", {})
