@@ -431,6 +431,18 @@ def _cpu_of(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _peak_rss(pid: int) -> int:
+    """The highest resident memory a live process has had, in bytes (VmHWM)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def engine_only(n_sources: int, seed: int) -> None:
     """Crawl the web on `CrawlEngine` directly, cold then warm: the crawler processes' own cost."""
     # The package only here: the benchmark's other modes run it as a separate command.
@@ -475,6 +487,9 @@ def engine_only(n_sources: int, seed: int) -> None:
                       f"({1000 * cpu / len(sources):.0f} ms a source), {fetched} pages "
                       f"({fetched / wall:.0f}/s), {records} records, {len(failed)} failed",
                       flush=True)
+            peaks = [_peak_rss(pid) for pid in engine.pids()]
+            print("peak memory of the crawler processes: "
+                  + ", ".join(f"{peak / 2**20:.0f} MB" for peak in peaks))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait()

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import Request, Spider
@@ -29,6 +30,9 @@ from regiofeed.spiders.engine import host_key
 
 # Request.meta key: the key of the source a request belongs to.
 SOURCE = "regiofeed_source"
+# Request.meta key of a host's robots.txt: the source whose request made Scrapy fetch it (its
+# health counts the fetch; the rules serve every source on the host).
+ROBOTS_FOR = "regiofeed_robots_for"
 
 
 class Owned:
@@ -223,13 +227,23 @@ class SourceStampMiddleware(SourceMiddleware):
 class SourceRequestMiddleware(SourceMiddleware):
     """Downloader middleware, first of all: the slot of the host, the source's own limits."""
 
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.last_source: dict[str, int] = {}  # netloc -> the last source that asked it
+
     def process_request(self, request: Request) -> None:
         # After a redirect too: the slot follows the URL, not the request it came from.
         request.meta["download_slot"] = host_key(request.url)
         owned = getattr(self.crawler.spider, "owned", None)
         key = request.meta.get(SOURCE)
+        netloc = urlsplit(request.url).netloc
         if owned is None or key is None:
-            return  # robots.txt, fetched once per host for every source on it
+            # robots.txt, fetched once per host for every source on it, because of a request
+            # that has just passed here.
+            if request.meta.get("dont_obey_robotstxt") and netloc in self.last_source:
+                request.meta.setdefault(ROBOTS_FOR, self.last_source[netloc])
+            return
+        self.last_source[netloc] = key
         entry = owned.get(key)
         if entry is None:
             raise IgnoreRequest("source finished")

@@ -192,6 +192,7 @@ class CrawlEngine:
         self._count = 0
         self._lock = threading.Lock()
         self._job_ids = 0
+        self._batch = 0  # each crawl_many call: a crawler process starts a fresh crawler for it
         self.killed: list[str] = []  # why processes were killed, for logs and tests
 
     @classmethod
@@ -235,6 +236,7 @@ class CrawlEngine:
 
     def _crawl_many(self, jobs: list[Job], deadline: float | None,
                     stop: threading.Event | None) -> Iterator[CrawlResult]:
+        self._batch += 1
         pending: deque[tuple[int, Job]] = deque(enumerate(jobs))
         busy_hosts = _Hosts()
         owner: dict[int, _Process] = {}  # job index -> process
@@ -323,6 +325,7 @@ class CrawlEngine:
                 "source": source.model_dump(mode="json"),
                 "crawl": settings.model_dump(mode="json"),
                 "validators": validators or {},
+                "batch": self._batch,
             })
             if not sent:  # the process is gone; its end-of-output message will follow
                 skipped.append((index, (source, settings, validators)))

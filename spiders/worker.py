@@ -1,10 +1,14 @@
-"""A long-lived crawler process: many sources at once in one Twisted reactor, jobs over pipes.
+"""A long-lived crawler process: many sources at once in one Scrapy crawler, jobs over pipes.
 
-Started by spiders.engine as `python -m spiders.worker`. It reads one JSON job per line on
-stdin ({"id", "source", "crawl", "validators"}) and writes one JSON line per event on stdout:
-{"ready"} once, {"hb", "rss"} every second while the reactor is alive, {"id", "result"} as each
-source's crawl ends. End of stdin (the parent closed it, or died, even by kill -9) ends the
-process at once: nothing outlives the run.
+Started by spiders.engine as `python -m regiofeed.spiders.worker`. Sources run on a shared
+crawler (one per batch and set of crawl settings, spiders/dispatch.py), each with its own
+spider object, collector and budgets (time, bytes, pages, records); a crawler left without
+sources for a few seconds is closed.
+
+It reads one JSON job per line on stdin ({"id", "source", "crawl", "validators", "batch"}) and
+writes one JSON line per event on stdout: {"ready"} once, {"hb", "rss"} every second while the
+reactor is alive, {"id", "result"} as each source's crawl ends. End of stdin (the parent closed
+it, or died, even by kill -9) ends the process at once: nothing outlives the run.
 """
 
 from __future__ import annotations
@@ -66,11 +70,13 @@ def spider_class(kind: str) -> type:
 
 
 def _meta_of(message: Any) -> dict[str, Any]:
-    """A response's or request's meta, {} when it has none (a response without a request)."""
+    """The meta of a request, a response or a download failure (what an errback's items and
+    errors come with); {} when there is none."""
     try:
         return message.meta  # type: ignore[no-any-return]
     except AttributeError:
-        return {}
+        request = getattr(message, "request", None)
+        return getattr(request, "meta", None) or {}
 
 
 class _Source:
@@ -102,6 +108,7 @@ class _Source:
         from scrapy.utils.defer import deferred_from_coro
         from twisted.internet import reactor
 
+        # Our Scrapy components, likewise only inside a crawler process.
         from regiofeed.spiders.dispatch import SOURCE
 
         crawler = self.shared.crawler
@@ -203,8 +210,8 @@ class _Source:
 
 
 # A crawler with no source left is closed after this long (its robots.txt cache and
-# duplicate filter go with it; the next batch of a run usually comes sooner).
-IDLE_CLOSE_S = 10.0
+# duplicate filter go with it); a run's next sources usually come sooner.
+IDLE_CLOSE_S = 2.0
 # How often the shared crawler is asked which sources have nothing left under way.
 POLL_S = 0.05
 
@@ -218,6 +225,7 @@ class _Shared:
         from scrapy.crawler import Crawler
         from twisted.internet import task
 
+        # Our Scrapy components, likewise only inside a crawler process.
         from regiofeed.spiders.dispatch import Dispatcher
         from regiofeed.spiders.settings import scrapy_settings
 
@@ -275,7 +283,11 @@ class _Shared:
             source.item_scraped(item)
 
     def _response_received(self, response: Any, request: Any, spider: Any) -> None:
-        source = self._source_of(request)
+        # Our Scrapy components, only inside a crawler process.
+        from regiofeed.spiders.dispatch import ROBOTS_FOR
+
+        source = self._source_of(request) or self.sources.get(
+            _meta_of(request).get(ROBOTS_FOR, -1))
         if source is not None:
             source.response_received(response)
 
@@ -356,7 +368,8 @@ class Worker:
 
         try:
             settings = CrawlSettings.model_validate(job["crawl"])
-            key = crawler_key(settings)
+            # A batch (a run) gets crawlers of its own: robots.txt is read anew every run.
+            key = (job.get("batch"), *crawler_key(settings))
             shared = self.crawlers.get(key)
             if shared is None:
                 shared = self.crawlers[key] = _Shared(self, key, settings)
