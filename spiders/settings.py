@@ -47,6 +47,9 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
         "SCHEDULER": "regiofeed.spiders.dispatch.SourceScheduler",
         "DOWNLOADER": "regiofeed.spiders.dispatch.HostDownloader",
         "DUPEFILTER_CLASS": "regiofeed.spiders.dispatch.SourceDupeFilter",
+        # First come, first served: the sources of a host take its slot in the order they came
+        # (Scrapy's default, last in first out, lets a later source go ahead of an earlier one).
+        "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
         "DOWNLOAD_TIMEOUT": crawl.timeout,
         "DNS_TIMEOUT": min(crawl.timeout, 20),
         "DOWNLOAD_MAXSIZE": crawl.max_bytes,
