@@ -30,8 +30,8 @@ from regiofeed.spiders.engine import host_key
 
 # Request.meta key: the key of the source a request belongs to.
 SOURCE = "regiofeed_source"
-# Request.meta key of a host's robots.txt: the source whose request made Scrapy fetch it (its
-# health counts the fetch; the rules serve every source on the host).
+# Request.meta key of a host's robots.txt: the first source that asked the host (its health
+# counts the fetch; the rules serve every source on the host).
 ROBOTS_FOR = "regiofeed_robots_for"
 
 
@@ -229,7 +229,7 @@ class SourceRequestMiddleware(SourceMiddleware):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.last_source: dict[str, int] = {}  # netloc -> the last source that asked it
+        self.first_source: dict[str, int] = {}  # netloc -> the first source that asked it
 
     def process_request(self, request: Request) -> None:
         # After a redirect too: the slot follows the URL, not the request it came from.
@@ -238,12 +238,12 @@ class SourceRequestMiddleware(SourceMiddleware):
         key = request.meta.get(SOURCE)
         netloc = urlsplit(request.url).netloc
         if owned is None or key is None:
-            # robots.txt, fetched once per host for every source on it, because of a request
-            # that has just passed here.
-            if request.meta.get("dont_obey_robotstxt") and netloc in self.last_source:
-                request.meta.setdefault(ROBOTS_FOR, self.last_source[netloc])
+            # robots.txt, fetched once per host for every source on it, before the first
+            # request to the host that passed here (the sources come first in, first out).
+            if request.meta.get("dont_obey_robotstxt") and netloc in self.first_source:
+                request.meta.setdefault(ROBOTS_FOR, self.first_source[netloc])
             return
-        self.last_source[netloc] = key
+        self.first_source.setdefault(netloc, key)
         entry = owned.get(key)
         if entry is None:
             raise IgnoreRequest("source finished")
