@@ -418,15 +418,98 @@ def published(out: Path, expected: set[str]) -> tuple[int, int, int, int]:
     return len(items), once, missing, twice
 
 
+def _cpu_of(pids: list[int]) -> float:
+    """CPU seconds (user + system) the live processes `pids` have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss(pid: int) -> int:
+    """The highest resident memory a live process has had, in bytes (VmHWM)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def engine_only(n_sources: int, seed: int) -> None:
+    """Crawl the web on `CrawlEngine` directly, cold then warm: the crawler processes' own cost."""
+    # The package only here: the benchmark's other modes run it as a separate command.
+    from regiofeed.models.sources import load_sources
+    from regiofeed.spiders.engine import CrawlEngine
+
+    sites, kinds, _expected = build_web(n_sources, seed)
+    pages = sum(len(s) for s in sites)
+    server = subprocess.Popen([sys.executable, __file__, "--serve", "--sources",
+                               str(n_sources), "--seed", str(seed)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        origins = json.loads(server.stdout.readline())
+        with tempfile.TemporaryDirectory(prefix="regiofeed-bench-engine-") as tmp:
+            path = Path(tmp) / "sources.toml"
+            path.write_text(sources_toml(origins, kinds), encoding="utf-8")
+            config = load_sources(path)
+        settings, sources = config.crawl, config.sources
+        print(f"{n_sources} sources, {pages} pages; engine alone, "
+              f"{settings.workers} processes", flush=True)
+        validators: dict[str, dict[str, dict[str, str]]] = {}
+        with CrawlEngine.from_settings(settings) as engine:
+            # Start the processes outside the measurement: a source per process that 404s.
+            warmups = [sources[0].model_copy(update={"id": f"warmup-{n}", "url": origins[n]
+                                                     + "/warmup.xml"})
+                       for n in range(settings.workers)]
+            list(engine.crawl_many([(s, settings, None) for s in warmups]))
+            for name in ("cold", "warm"):
+                jobs = [(s, settings, validators.get(s.id)) for s in sources]
+                cpu0, started = _cpu_of(engine.pids()), time.monotonic()
+                pids = set(engine.pids())
+                results = list(engine.crawl_many(jobs))
+                pids |= set(engine.pids())
+                wall = time.monotonic() - started
+                cpu = _cpu_of(sorted(pids)) - cpu0
+                fetched = sum(r.pages for r in results)
+                records = sum(len(r.records) for r in results)
+                failed = [r.source_id for r in results if not r.ok]
+                validators = {r.source_id: r.validators for r in results}
+                print(f"{name}: {wall:.1f} s wall, {cpu:.1f} s worker CPU "
+                      f"({1000 * cpu / len(sources):.0f} ms a source), {fetched} pages "
+                      f"({fetched / wall:.0f}/s), {records} records, {len(failed)} failed",
+                      flush=True)
+            peaks = [_peak_rss(pid) for pid in engine.pids()]
+            print("peak memory of the crawler processes: "
+                  + ", ".join(f"{peak / 2**20:.0f} MB" for peak in peaks))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sources", type=int, default=100)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="work here and keep store, tree and files")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--engine-only", action="store_true",
+                        help="crawl on the engine alone (no store, Prefect or publishing), "
+                        "cold and warm, and print the crawler processes' CPU")
     args = parser.parse_args()
     if args.serve:
         serve(args.sources, args.seed)
+        return
+    if args.engine_only:
+        engine_only(args.sources, args.seed)
         return
     sites, kinds, expected = build_web(args.sources, args.seed)
     pages = sum(len(s) for s in sites)

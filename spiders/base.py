@@ -32,6 +32,10 @@ class SourceSpider(scrapy.Spider):
         self.unchanged_keys: set[str] = set()
         # What this spider found and used, for health.json (auto-discovery fills it in).
         self.discovered: str | None = None
+        # Conditional GET (spiders/middlewares.py): the validators of the last run by URL,
+        # set by the crawler process, and the ones this crawl saw.
+        self.validators: dict[str, dict[str, str]] = {}
+        self.validators_seen: dict[str, dict[str, str]] = {}
 
     def not_modified(self, response: Response, key: str | None = None) -> bool:
         """Note a 304: for the entry URL (key None) the whole source, else one record's key."""

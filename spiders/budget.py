@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from scrapy import Request, Spider
+from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+
+from regiofeed.spiders.dispatch import SourceMiddleware
 
 # An internal DTD subset that declares an entity: `<!DOCTYPE x [ ... <!ENTITY`.
 ENTITY_DECL = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.IGNORECASE)
@@ -63,15 +65,17 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-class ResponseGuardMiddleware:
+class ResponseGuardMiddleware(SourceMiddleware):
     """Downloader middleware, placed before RetryMiddleware sees a response."""
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Any:
+    def process_response(self, request: Request, response: Response) -> Any:
         if response.status in (429, 503):
             header = response.headers.get("Retry-After")
             seconds = retry_after_seconds(header.decode("latin-1") if header else None)
+            source = self.owner(request)
             if seconds is not None:
-                spider.retry_after = max(seconds, getattr(spider, "retry_after", None) or 0)
+                if source is not None:
+                    source.retry_after = max(seconds, getattr(source, "retry_after", None) or 0)
                 raise IgnoreRequest(
                     f"HTTP {response.status}, deferred: Retry-After {seconds:.0f} s")
         if (response.status == 200 and not response.body and request.method != "HEAD"

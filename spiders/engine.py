@@ -1,9 +1,10 @@
 """The crawl engine: long-lived crawler processes, each crawling many sources in one reactor.
 
 `CrawlEngine.crawl_many` hands sources to worker processes (spiders/worker.py) and yields each
-source's `CrawlResult` as its crawl ends. Politeness is per host across the whole run: two
-sources on one host never crawl at once (inside one crawl, Scrapy keeps delay and concurrency per
-host). The watchdog is here, outside: a process that grows past its memory limit, stops sending
+source's `CrawlResult` as its crawl ends. Politeness is per host across the whole run: the
+sources of one host run in one process, whose crawler has one download slot for that host (its
+delay, concurrency and robots.txt, across sources: spiders/dispatch.py).
+The watchdog is here, outside: a process that grows past its memory limit, stops sending
 heartbeats, or keeps a source past its time budget is killed and replaced; the sources it had
 fail, every other source goes on. A process never outlives its parent: it exits at the end of
 its stdin, which the kernel closes when the parent dies, even by kill -9.
@@ -62,6 +63,30 @@ def host_key(url: str) -> str:
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                else os.cpu_count() or 1)
+
+
+class _Hosts:
+    """Which process crawls each host now, and for how many sources."""
+
+    def __init__(self) -> None:
+        self._by_host: dict[str, tuple[_Process, int]] = {}
+
+    def where(self, host: str) -> _Process | None:
+        entry = self._by_host.get(host)
+        return entry[0] if entry is not None and not entry[0].dead else None
+
+    def add(self, host: str, process: _Process) -> None:
+        _known, count = self._by_host.get(host, (process, 0))
+        self._by_host[host] = (process, count + 1)
+
+    def discard(self, host: str) -> None:
+        entry = self._by_host.get(host)
+        if entry is None:
+            return
+        if entry[1] <= 1:
+            del self._by_host[host]
+        else:
+            self._by_host[host] = (entry[0], entry[1] - 1)
 
 
 @dataclass
@@ -191,6 +216,7 @@ class CrawlEngine:
         self._count = 0
         self._lock = threading.Lock()
         self._job_ids = 0
+        self._batch = 0  # each crawl_many call: a crawler process starts a fresh crawler for it
         self.killed: list[str] = []  # why processes were killed, for logs and tests
 
     @classmethod
@@ -234,8 +260,9 @@ class CrawlEngine:
 
     def _crawl_many(self, jobs: list[Job], deadline: float | None,
                     stop: threading.Event | None) -> Iterator[CrawlResult]:
+        self._batch += 1
         pending: deque[tuple[int, Job]] = deque(enumerate(jobs))
-        busy_hosts: set[str] = set()
+        busy_hosts = _Hosts()
         owner: dict[int, _Process] = {}  # job index -> process
         try:
             yield from self._loop(pending, busy_hosts, owner, len(jobs), deadline, stop)
@@ -247,7 +274,7 @@ class CrawlEngine:
                 process.jobs.clear()
                 self._procs.pop(process.number, None)
 
-    def _loop(self, pending: deque[tuple[int, Job]], busy_hosts: set[str],
+    def _loop(self, pending: deque[tuple[int, Job]], busy_hosts: _Hosts,
               owner: dict[int, _Process], left: int, deadline: float | None,
               stop: threading.Event | None) -> Iterator[CrawlResult]:
         while left:
@@ -275,7 +302,7 @@ class CrawlEngine:
                 yield result
 
     def _handle(self, number: int, message: dict[str, Any] | None,
-                owner: dict[int, _Process], busy_hosts: set[str]) -> list[CrawlResult]:
+                owner: dict[int, _Process], busy_hosts: _Hosts) -> list[CrawlResult]:
         process = self._procs.get(number)
         if process is None:
             return []  # a process already replaced; its sources were failed then
@@ -295,9 +322,9 @@ class CrawlEngine:
                 return [_result(running, message["result"])]
         return []
 
-    def _dispatch(self, pending: deque[tuple[int, Job]], busy_hosts: set[str],
+    def _dispatch(self, pending: deque[tuple[int, Job]], busy_hosts: _Hosts,
                   owner: dict[int, _Process]) -> None:
-        """Hand waiting sources to processes with room, one source per host at a time."""
+        """Hand waiting sources to processes with room, all sources of one host to one process."""
         live = [p for p in self._procs.values() if not p.dead]
         while len(live) < self.workers and pending:
             live.append(self._spawn())
@@ -310,16 +337,19 @@ class CrawlEngine:
                 break
             index, (source, settings, validators) = pending.popleft()
             host = host_key(source.url)
-            if host in busy_hosts:
+            # The sources of one host go to one process, whose crawler keeps one download slot
+            # (delay, concurrency, robots.txt) for that host across them.
+            process = busy_hosts.where(host) or min(room, key=lambda p: len(p.jobs))
+            if process not in room:
                 skipped.append((index, (source, settings, validators)))
                 continue
-            process = min(room, key=lambda p: len(p.jobs))
             self._job_ids += 1
             sent = process.send({
                 "id": self._job_ids,
                 "source": source.model_dump(mode="json"),
                 "crawl": settings.model_dump(mode="json"),
                 "validators": validators or {},
+                "batch": self._batch,
             })
             if not sent:  # the process is gone; its end-of-output message will follow
                 skipped.append((index, (source, settings, validators)))
@@ -329,10 +359,10 @@ class CrawlEngine:
             process.jobs[self._job_ids] = _Running(index, source, settings, host,
                                                    time.monotonic())
             owner[index] = process
-            busy_hosts.add(host)
+            busy_hosts.add(host, process)
         pending.extendleft(reversed(skipped))
 
-    def _watchdog(self, owner: dict[int, _Process], busy_hosts: set[str]) -> list[CrawlResult]:
+    def _watchdog(self, owner: dict[int, _Process], busy_hosts: _Hosts) -> list[CrawlResult]:
         """Kill processes that grew too big, went silent, or hold a source past its budget."""
         failed: list[CrawlResult] = []
         now = time.monotonic()
@@ -358,7 +388,7 @@ class CrawlEngine:
                 failed += self._lost(process, owner, busy_hosts, why)
         return failed
 
-    def _lost(self, process: _Process, owner: dict[int, _Process], busy_hosts: set[str],
+    def _lost(self, process: _Process, owner: dict[int, _Process], busy_hosts: _Hosts,
               why: str) -> list[CrawlResult]:
         """The process is gone: each source it had fails with the reason."""
         process.dead = True

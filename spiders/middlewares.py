@@ -5,31 +5,22 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy import Request, Spider
-from scrapy.crawler import Crawler
+from scrapy import Request
 from scrapy.http import Response
+
+from regiofeed.spiders.dispatch import SourceMiddleware
 
 # Request.meta key: False turns conditional GET off for one request (e.g. further list pages,
 # whose records we could not account for on a 304).
 CONDITIONAL = "regiofeed_conditional"
 
 
-class ConditionalGetMiddleware:
+class ConditionalGetMiddleware(SourceMiddleware):
     """Add If-None-Match / If-Modified-Since from the last run; collect ETag / Last-Modified.
 
-    The validators of the last run come in through the `REGIOFEED_VALIDATORS` setting
-    ({url: {"etag": ..., "last_modified": ...}}); the ones seen now are kept in `seen`.
+    The validators of a source's last run are its spider's `validators` ({url: {"etag": ...,
+    "last_modified": ...}}); the ones seen now are kept in its `validators_seen`.
     """
-
-    def __init__(self, validators: dict[str, dict[str, str]]) -> None:
-        self.previous = validators
-        self.seen: dict[str, dict[str, str]] = {}
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
-        middleware = cls(crawler.settings.getdict("REGIOFEED_VALIDATORS"))
-        crawler.regiofeed_conditional = middleware  # type: ignore[attr-defined]
-        return middleware
 
     @staticmethod
     def _applies(request: Request) -> bool:
@@ -37,10 +28,11 @@ class ConditionalGetMiddleware:
         # body, and an empty robots.txt allows everything.
         return request.meta.get(CONDITIONAL, True) and urlsplit(request.url).path != "/robots.txt"
 
-    def process_request(self, request: Request, spider: Spider) -> None:
-        if not self._applies(request):
+    def process_request(self, request: Request) -> None:
+        source = self.owner(request)
+        if source is None or not self._applies(request):
             return
-        known = self.previous.get(request.url)
+        known = getattr(source, "validators", {}).get(request.url)
         if not known:
             return
         if known.get("etag"):
@@ -48,17 +40,22 @@ class ConditionalGetMiddleware:
         if known.get("last_modified"):
             request.headers.setdefault("If-Modified-Since", known["last_modified"])
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Any:
-        if not self._applies(request):
+    def process_response(self, request: Request, response: Response) -> Any:
+        source = self.owner(request)
+        if source is None or not self._applies(request):
             return response
+        previous = getattr(source, "validators", {})
+        seen = getattr(source, "validators_seen", None)
+        if seen is None:
+            seen = source.validators_seen = {}
         if response.status == 200:
             etag = response.headers.get("ETag")
             modified = response.headers.get("Last-Modified")
             if etag or modified:
-                self.seen[request.url] = {
+                seen[request.url] = {
                     key: value.decode("latin-1")
                     for key, value in (("etag", etag), ("last_modified", modified)) if value
                 }
-        elif response.status == 304 and request.url in self.previous:
-            self.seen[request.url] = self.previous[request.url]
+        elif response.status == 304 and request.url in previous:
+            seen[request.url] = previous[request.url]
         return response

@@ -18,6 +18,8 @@ from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from regiofeed.spiders.dispatch import SourceMiddleware
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -85,7 +87,7 @@ class HostRule:
         return self.refuses(url) is None
 
 
-def rule_for(spider: Spider) -> HostRule | None:
+def rule_for(spider: Spider | None) -> HostRule | None:
     """The spider's host rule, made once from its source."""
     rule = getattr(spider, "_host_rule", None)
     source = getattr(spider, "source", None)
@@ -95,11 +97,11 @@ def rule_for(spider: Spider) -> HostRule | None:
     return rule
 
 
-class OffHostMiddleware:
+class OffHostMiddleware(SourceMiddleware):
     """Downloader middleware: refuse (and so record, through the errback) off-host requests."""
 
-    def process_request(self, request: Request, spider: Spider) -> None:
-        rule = rule_for(spider)
+    def process_request(self, request: Request) -> None:
+        rule = rule_for(self.owner(request))
         if rule is None:
             return
         why = rule.refuses(request.url)
@@ -108,8 +110,8 @@ class OffHostMiddleware:
             via = f" (redirected from {redirected[0]})" if redirected else ""
             raise IgnoreRequest(f"refused: {why}{via}")
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Any:
-        rule = rule_for(spider)
+    def process_response(self, request: Request, response: Response) -> Any:
+        rule = rule_for(self.owner(request))
         address = getattr(response, "ip_address", None)
         if rule is not None and address is not None and not rule.private_ok and is_private(
                 str(address)):

@@ -287,8 +287,7 @@ class OparlWalk:
 
     def begin(self, response: Response) -> Iterator[Any]:
         """Start from the entry response: a System (walk its bodies) or a Body."""
-        settings = self.spider.crawler.settings if hasattr(self.spider, "crawler") else None
-        self.previous = settings.getdict("REGIOFEED_VALIDATORS") if settings else {}
+        self.previous = getattr(self.spider, "validators", {})
         data = self._json(response, fatal=True)
         kind = oparl_type(data)
         if kind == "System" and isinstance(data.get("body"), str):
@@ -446,11 +445,9 @@ class OparlWalk:
                                     self.spider.source.id, self.repeated)
         if reason != "finished" or not self.complete:
             return
-        conditional = getattr(self.spider.crawler, "regiofeed_conditional", None)
-        if conditional is not None:
-            for url, since in self.watermarks.items():
-                conditional.seen[url] = {"last_modified": since,
-                                         "etag": _FULL + self.full_walks[url]}
+        for url, since in self.watermarks.items():
+            self.spider.validators_seen[url] = {"last_modified": since,
+                                                "etag": _FULL + self.full_walks[url]}
 
 
 class OparlSpider(SourceSpider):

@@ -1,4 +1,8 @@
-"""Scrapy settings for one source's crawl: polite defaults, limits, and quiet logging."""
+"""Scrapy settings of a crawler process's shared crawler: polite defaults, limits, quiet logging.
+
+One crawler runs many sources (spiders/dispatch.py); what differs per source (its contact,
+timeouts, sizes, budgets) goes with each request or is kept by the worker (spiders/worker.py).
+"""
 
 from __future__ import annotations
 
@@ -18,15 +22,34 @@ def user_agent(contact: str) -> str:
     return f"regiofeed/{VERSION} (+{contact})"
 
 
-def scrapy_settings(crawl: CrawlSettings, contact: str | None = None) -> dict[str, Any]:
-    """Build the Scrapy settings for a crawl from the `[crawl]` table of sources.toml."""
+def crawler_key(crawl: CrawlSettings) -> tuple[Any, ...]:
+    """What sources must share to run in one crawler: the settings Scrapy keeps per crawler.
+
+    >>> crawler_key(CrawlSettings(source_timeout=5)) == crawler_key(CrawlSettings())
+    True
+    """
+    return (crawl.contact, crawl.obey_robots, crawl.delay, crawl.concurrency_per_domain,
+            min(crawl.timeout, 20))
+
+
+def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
+    """Build the Scrapy settings of a shared crawler from the `[crawl]` table of sources.toml."""
     return {
         "BOT_NAME": "regiofeed",
-        "USER_AGENT": user_agent(contact or crawl.contact),
+        # robots.txt is asked with this one; a source's own contact goes with its requests.
+        "USER_AGENT": user_agent(crawl.contact),
         "ROBOTSTXT_OBEY": crawl.obey_robots,
+        # Per download slot, which is a host (spiders/dispatch.py), across all its sources.
         "DOWNLOAD_DELAY": crawl.delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
-        "CONCURRENT_REQUESTS": max(4, crawl.concurrency_per_domain),
+        # Hosts are limited per slot; the number of sources a process runs bounds the rest.
+        "CONCURRENT_REQUESTS": 256,
+        "SCHEDULER": "regiofeed.spiders.dispatch.SourceScheduler",
+        "DOWNLOADER": "regiofeed.spiders.dispatch.HostDownloader",
+        "DUPEFILTER_CLASS": "regiofeed.spiders.dispatch.SourceDupeFilter",
+        # First come, first served: the sources of a host take its slot in the order they came
+        # (Scrapy's default, last in first out, lets a later source go ahead of an earlier one).
+        "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
         "DOWNLOAD_TIMEOUT": crawl.timeout,
         "DNS_TIMEOUT": min(crawl.timeout, 20),
         "DOWNLOAD_MAXSIZE": crawl.max_bytes,
@@ -45,9 +68,11 @@ def scrapy_settings(crawl: CrawlSettings, contact: str | None = None) -> dict[st
         "HTTPERROR_ALLOW_ALL": False,
         # 304 reaches the spider: it means "unchanged since the last run", not an error.
         "HTTPERROR_ALLOWED_CODES": [304],
-        # Off-host refusal before robots.txt (100) is asked; the guard sees a response before
-        # RetryMiddleware (550) would retry a 429/503 that says Retry-After.
+        # The slot and the source's limits first; off-host refusal before robots.txt (100) is
+        # asked; the guard sees a response before RetryMiddleware (550) would retry a 429/503
+        # that says Retry-After.
         "DOWNLOADER_MIDDLEWARES": {
+            "regiofeed.spiders.dispatch.SourceRequestMiddleware": 40,
             "regiofeed.spiders.offhost.OffHostMiddleware": 50,
             "regiofeed.spiders.budget.ResponseGuardMiddleware": 560,
             "regiofeed.spiders.middlewares.ConditionalGetMiddleware": 580,
@@ -57,13 +82,21 @@ def scrapy_settings(crawl: CrawlSettings, contact: str | None = None) -> dict[st
             "application/rss+xml,application/atom+xml,application/feed+json,*/*;q=0.8",
             "Accept-Language": "de,en;q=0.5",
         },
-        # A hostile site cannot keep us for ever: page and record budgets besides the time and
-        # byte budgets the worker keeps (spiders/worker.py).
-        "CLOSESPIDER_PAGECOUNT": crawl.max_source_pages,
-        "CLOSESPIDER_ITEMCOUNT": crawl.max_source_records,
+        "SPIDER_MIDDLEWARES": {"regiofeed.spiders.dispatch.SourceStampMiddleware": 990},
+        # The budgets of a source (time, bytes, pages, records) are kept per source by the
+        # worker (spiders/worker.py), not by Scrapy's CloseSpider, which counts per crawler.
         # Many sources share one process: no per-crawler stats dumps or memory extension.
         "STATS_DUMP": False,
         "MEMUSAGE_ENABLED": False,
         "LOGSTATS_INTERVAL": 0,
         "DEPTH_LIMIT": 10,
+        # Per-request costs nobody reads: the stats of a crawl are never dumped (the worker
+        # keeps its own counts), and Scrapy's check of every callback's source for a
+        # `return value` in a generator parses the callback's code with `ast` once per spider.
+        "STATS_CLASS": "scrapy.statscollectors.DummyStatsCollector",
+        "DOWNLOADER_STATS": False,
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
+        # Scrapy starts this many asyncio tasks for every response's output, however little it
+        # yields; our items go through no pipeline, so there is nothing to overlap.
+        "CONCURRENT_ITEMS": 1,
     }

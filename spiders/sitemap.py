@@ -166,7 +166,7 @@ class SitemapSpider(SourceSpider):
             return
         oldest = datetime.min.replace(tzinfo=BERLIN)
         newest = sorted(self.pages.items(), key=lambda item: item[1] or oldest, reverse=True)
-        previous = self.crawler.settings.getdict("REGIOFEED_VALIDATORS")
+        previous = self.validators
         for url, lastmod in newest[: self.source.max_pages]:
             if _unchanged_since(lastmod, previous.get(url)):
                 key = canonical_url(url)

@@ -16,7 +16,7 @@ import pytest
 from crawl_settings import FAST as BASE
 from hostile import HostileServer
 
-from regiofeed.flows.demo.server import Reply, SiteServer, redirect
+from regiofeed.flows.demo.server import Reply, Request, SiteServer, redirect, slow
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.sources import CrawlSettings, Source
 from regiofeed.spiders.engine import CrawlEngine
@@ -323,3 +323,29 @@ def test_the_page_budget_keeps_what_was_read_and_says_so(engine: CrawlEngine,
     assert result.ok, result.error
     assert "budget reached (pagecount)" in result.warnings
     assert result.pages <= 3 + 2  # responses already under way when the budget closed it
+
+
+def test_two_sources_on_one_host_share_its_download_slot(fresh_site: SiteServer) -> None:
+    """Politeness per host, not per source: one robots.txt, one request at a time."""
+    arrived: dict[str, float] = {}
+
+    def timed(path: str) -> object:
+        def route(request: Request) -> Reply:
+            arrived[path] = time.monotonic()
+            return slow(1.0, file=path)
+        return route
+
+    for path in ("/feeds/rss.xml", "/feeds/atom.xml"):
+        fresh_site.route(path, timed(path))
+    one_at_a_time = FAST.model_copy(update={"concurrency_per_domain": 1, "source_timeout": 60})
+    jobs = [(source(fresh_site.url("/feeds/rss.xml"), "rss"), one_at_a_time, None),
+            (source(fresh_site.url("/feeds/atom.xml"), "atom", kind="atom"), one_at_a_time,
+             None)]
+    # Two processes: the engine could have split the sources; it keeps a host in one.
+    with CrawlEngine(workers=2, sources_per_worker=4) as engine:
+        results = {r.source_id: r for r in engine.crawl_many(jobs)}
+    assert results["rss"].ok and results["atom"].ok, [r.error for r in results.values()]
+    assert len(results["rss"].records) == len(results["atom"].records) == 2
+    assert fresh_site.hits("/robots.txt") == 1  # once for the host, not once per source
+    # Each feed answers after a second; the second request waited for the first's answer.
+    assert abs(arrived["/feeds/rss.xml"] - arrived["/feeds/atom.xml"]) >= 0.9
