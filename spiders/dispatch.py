@@ -11,6 +11,7 @@ slot, its delay and its concurrency, and one robots.txt.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, Self
@@ -181,6 +182,25 @@ class HostDownloader(Downloader):
         return key, slot
 
 
+# A download outlives its source's time budget by this much at most: the budget ends the
+# source first (its health says so), then the download gives its host's slot to the next source.
+PAST_BUDGET_S = 1.0
+
+
+def _download_timeout(request: Request, settings: CrawlSettings, deadline: float | None
+                      ) -> float:
+    """The read timeout, but never past the source's time budget.
+
+    Sources on one host share its slot: a stalled or trickling download of a source that was
+    cut off would otherwise hold the slot, and starve the host's other sources, until the
+    read timeout.
+    """
+    timeout = min(request.meta.get("download_timeout", settings.timeout), settings.timeout)
+    if deadline is not None:
+        timeout = min(timeout, max(deadline - time.monotonic(), 0.0) + PAST_BUDGET_S)
+    return timeout
+
+
 class SourceMiddleware:
     """A middleware of the shared crawler: finds the source a request belongs to."""
 
@@ -248,7 +268,7 @@ class SourceRequestMiddleware(SourceMiddleware):
         if entry is None:
             raise IgnoreRequest("source finished")
         settings = entry.settings
-        request.meta.setdefault("download_timeout", settings.timeout)
+        request.meta["download_timeout"] = _download_timeout(request, settings, entry.deadline)
         request.meta.setdefault("download_maxsize", settings.max_bytes)
         request.meta.setdefault("download_warnsize", min(settings.max_bytes, 2_000_000))
         request.headers.setdefault("User-Agent", entry.user_agent)

@@ -101,6 +101,7 @@ class _Source:
         self.reason = "finished"
         self.spider: Any = None
         self.timer: Any = None
+        self.deadline: float | None = None  # time.monotonic() when the time budget ends
 
     def start(self) -> None:
         """Make the source's spider and feed its start requests into the shared engine."""
@@ -116,6 +117,7 @@ class _Source:
         self.spider.validators = self.validators
         self.shared.dispatcher.owned[self.key] = self  # type: ignore[assignment]
         # Total time, not per read: a site trickling one byte a second is cut off here too.
+        self.deadline = time.monotonic() + self.settings.source_timeout
         self.timer = reactor.callLater(  # type: ignore[attr-defined]
             self.settings.source_timeout, self.finish,
             f"crawl killed after {self.settings.source_timeout:g} s (time budget)")

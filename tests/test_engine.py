@@ -349,3 +349,21 @@ def test_two_sources_on_one_host_share_its_download_slot(fresh_site: SiteServer)
     assert fresh_site.hits("/robots.txt") == 1  # once for the host, not once per source
     # Each feed answers after a second; the second request waited for the first's answer.
     assert abs(arrived["/feeds/rss.xml"] - arrived["/feeds/atom.xml"]) >= 0.9
+
+
+def test_a_source_cut_off_gives_its_host_to_the_next_source(engine: CrawlEngine) -> None:
+    """A stalled download ends with its source's budget, not at the (long) read timeout."""
+    stalled = FAST.model_copy(update={"timeout": 120, "source_timeout": 3,
+                                      "concurrency_per_domain": 1})
+    patient = stalled.model_copy(update={"source_timeout": 60})
+    with HostileServer() as hostile:
+        started = time.monotonic()
+        results = {r.source_id: r for r in engine.crawl_many([
+            (source(hostile.url("/stall"), "stall"), stalled, None),
+            (source(hostile.url("/nachher.xml"), "nachher"), patient, None)])}
+        waited = time.monotonic() - started
+    assert "killed after 3 s" in results["stall"].error
+    # The host's next source was fetched (the hostile server answers it with 404) long before
+    # the stalled request's read timeout of 120 s, or its own budget of 60 s.
+    assert "HTTP 404" in results["nachher"].error, results["nachher"].error
+    assert waited < 45
