@@ -58,7 +58,8 @@ def _fail_usage(message: str) -> NoReturn:
 
 
 def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
-              force: bool = False, only: tuple[str, ...] = ()) -> int:
+              force: bool = False, only: tuple[str, ...] = (),
+              config: SourcesConfig | None = None) -> int:
     """Run the aggregate flow (a temporary Prefect API unless PREFECT_API_URL names one).
 
     Return the exit code. SIGTERM and SIGINT end the process at once with 128 + the signal,
@@ -74,12 +75,15 @@ def _run_flow(sources_file: str, db_url: str, out_dir: str, silent: bool, *,
         with prefect_api() as api:
             # While a temporary Prefect server boots: open (and migrate) the store, import.
             _open_store(db_url)
+            if config is not None:
+                _start_crawlers(config, db_url, force, only)
             # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
             from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
             # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
             from regiofeed.flows.aggregate import aggregate
             from regiofeed.flows.progress import terminal_progress
+
 
             try:
                 api.wait_ready()
@@ -134,6 +138,28 @@ def _check_options(config: SourcesConfig, db_url: str, out_dir: str,
         check_out_dir(out_dir)
     except OptionError as exc:
         _fail_usage(str(exc))
+
+
+def _start_crawlers(config: SourcesConfig, db_url: str, force: bool,
+                    only: tuple[str, ...]) -> None:
+    """Start this process's crawler processes while the Prefect server boots, if the run
+    will crawl here: they are ready (Scrapy imported) when the flow hands them sources."""
+    if os.environ.get("REGIOFEED_DASK_ADDRESS"):
+        return  # the crawl runs on the Dask cluster's workers
+    # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
+    from regiofeed.models.sources import is_due
+    from regiofeed.models.store import Store
+    from regiofeed.models.tables import utcnow
+    from regiofeed.spiders.engine import shared_engine
+
+    if not (only or force):  # a scheduled run: are any sources due? (as flows.aggregate asks)
+        now = utcnow()
+        with Store(db_url) as store:
+            last, deferred = store.last_attempts(), store.deferred(now)
+        if not any(is_due(s, last.get(s.id), now) for s in config.sources
+                   if s.id not in deferred):
+            return
+    shared_engine(config.crawl).start()
 
 
 def _open_store(db_url: str) -> None:
@@ -194,7 +220,8 @@ def run(sources_file: str, db_url: str, out_dir: str, force: bool, only: tuple[s
         _print_problems(exc)
         sys.exit(EXIT_USAGE)
     _check_options(config, db_url, out_dir, only)
-    sys.exit(_run_flow(sources_file, db_url, out_dir, silent, force=force, only=only))
+    sys.exit(_run_flow(sources_file, db_url, out_dir, silent, force=force, only=only,
+                       config=config))
 
 
 @main.command()

@@ -232,6 +232,18 @@ class CrawlEngine:
         self._procs[process.number] = process
         return process
 
+    def start(self) -> None:
+        """Start the crawler processes now, without waiting for them: they import Scrapy while
+        the caller does other work (a run boots Prefect meanwhile). Busy engines are left be."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            live = [p for p in self._procs.values() if not p.dead]
+            while len(live) < self.workers:
+                live.append(self._spawn())
+        finally:
+            self._lock.release()
+
     def pids(self) -> list[int]:
         return [p.proc.pid for p in self._procs.values() if not p.dead]
 
