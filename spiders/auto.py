@@ -68,6 +68,7 @@ from regiofeed.spiders.pagination import find_next_page
 from regiofeed.spiders.prose import tips_records
 from regiofeed.spiders.regions import beside_article, has_headline, is_article_page
 from regiofeed.spiders.teasers import TeaserFollower
+from regiofeed.spiders.tour_box import tour_records
 
 
 class AutoSpider(ListSteps, SitemapSteps, FeedSteps, TeaserFollower, SourceSpider):
@@ -311,7 +312,7 @@ class AutoSpider(ListSteps, SitemapSteps, FeedSteps, TeaserFollower, SourceSpide
         if main is None or len(records) != 1:
             return []
         if main.event is None:
-            return tips_records(main, response.text)
+            return tips_records(main, response.text) or tour_records(main, response.text)
         return records if main.kind == "event" else []
 
     def _single_page(self, response: TextResponse, hop: int) -> Iterator[Any]:
@@ -324,7 +325,9 @@ class AutoSpider(ListSteps, SitemapSteps, FeedSteps, TeaserFollower, SourceSpide
             yield from self._emit(rows)
             return
         if main is not None and main.event is None and len(records) == 1:
-            records = tips_records(main, response.text) or records
+            # A page of tips, or a feature with a tour box: the article and its events.
+            records = (tips_records(main, response.text) or tour_records(main, response.text)
+                       or records)
         text = len(main.content_text or "") if main else 0
         # A dated page with some text, or an undated one with an article's worth of it (a
         # club's one news post, a wiki page): that page is the source's item.

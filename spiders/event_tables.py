@@ -81,7 +81,8 @@ def events_from_rows(
     if root is None:
         return []
     fallback = _page_year(root, published, today)
-    rows = _table_rows(root, fallback) + _list_rows(root, fallback) + _line_rows(root, fallback)
+    rows = (_table_rows(root, fallback) + _list_rows(root, fallback)
+            + _line_rows(root, fallback) + _break_rows(root, fallback))
     # The whole page's text, not a main-text extractor's: those drop repeated lines (a second
     # "Ort: Marktplatz") and with them the facts of a row.
     groups = _labelled_groups(_page_text(root) or text or "", fallback)
@@ -356,6 +357,53 @@ def _line_rows(root: HtmlElement, fallback: int) -> list[Row]:
                                                     -runs[id(item[1])])):
         best[row.when.start] = row
     return [row for row, *_ in found if best.get(row.when.start) is row]
+
+
+# A block of lines broken by <br>, each a day and a title ("04.07.\xa0Papier / Gelber Sack",
+# "(Sa) 06.10. Restm. / Bioabf."), under a line naming the month and year ("Juli 2018"): a
+# waste collection calendar's month cell. The day's optional weekday stands before it, bare
+# or in brackets.
+_BREAK_DAY_RE = re.compile(
+    rf"^(?:\(?{_WEEKDAY_WORD}\)?,?\s+)?(?P<day>\d{{1,2}})\.(?P<month>\d{{1,2}})\."
+    r"(?P<year>\d{4}|\d{2}(?!\d))?\s+(?P<title>\S.*)$", re.IGNORECASE)
+_BLOCK_TAGS = ("td", "th", "p", "div", "li", "table", "section", "article")
+
+
+def _break_rows(root: HtmlElement, fallback: int) -> list[Row]:
+    """Rows from blocks whose <br>-broken lines are mostly "day. month. title", two or more;
+    a line that only names a year ("Juli 2018", "2019") gives the lines after it their year."""
+    rows: list[Row] = []
+    for block in root.iter(*_BLOCK_TAGS):
+        if (_skipped(block) or block.find(".//br") is None
+                or any(inner is not block for inner in block.iter(*_BLOCK_TAGS))):
+            continue
+        lines = _broken_lines(block)
+        year = _heading_year(block, fallback)
+        found: list[Row] = []
+        for line in lines:
+            match = _BREAK_DAY_RE.match(line)
+            if match is None:
+                named = _YEAR_RE.search(line)
+                if named and len(line) <= 30:
+                    year = int(named.group(1))
+                continue
+            day_year = match["year"] or str(year)
+            when = parse_when(f"{match['day']}.{match['month']}.{day_year}")
+            title = match["title"].strip()
+            if when is not None and len(title) <= _MAX_TITLE:
+                found.append(Row(when=when, title=title))
+        if len(found) >= 2 and len(found) * 2 > len(lines):
+            rows += found
+    return rows
+
+
+def _broken_lines(block: HtmlElement) -> list[str]:
+    """The block's text split at its <br> elements, each line's spaces made one."""
+    block = copy.deepcopy(block)
+    for br in block.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    text = "".join(block.itertext())
+    return [line for line in (" ".join(part.split()) for part in text.split("\n")) if line]
 
 
 def _heading_text(element: HtmlElement) -> str | None:

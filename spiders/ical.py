@@ -3,7 +3,8 @@
 Times are read as RFC 5545 says: with TZID in that zone (VTIMEZONE or the IANA name), "Z" in
 UTC, floating times (and X-WR-TIMEZONE calendars) in Europe/Berlin, where our sources are.
 DTEND is exclusive, so an all-day event's inclusive last day is the day before it.
-Every single event becomes a record, however old (the archive). RRULE, RDATE, EXDATE and
+Every single event becomes a record, however old (the archive), once even where the file
+states it twice under two UIDs (same title and start, no other place). RRULE, RDATE, EXDATE and
 RECURRENCE-ID overrides are expanded by `recurring_ical_events` into one record per occurrence,
 from the series' first occurrence to a year ahead, the latest MAX_PER_SERIES of them.
 """
@@ -72,9 +73,40 @@ def records_from_ical(
                 record = _record(component, recurring, source, url)
             except (ValueError, TypeError, AttributeError, KeyError):
                 continue  # one unreadable event (a broken date, a bad value) is skipped
-            if record is not None:
-                records.setdefault(record.key, record)
-    return list(records.values())
+            if record is not None and record.key not in records:
+                records[record.key] = record
+    return _once(list(records.values()))
+
+
+def _once(records: list[Record]) -> list[Record]:
+    """Each event once: a town that posts one event twice (two UIDs, two URLs, the same title
+    and start, one copy with a place or an end the other lacks) shows it twice, but it is one
+    event; the first copy is kept, with the facts only the other states. The same title at
+    the same time at two places that both are named is two events."""
+    kept: dict[tuple[object, ...], list[Record]] = {}
+    out: list[Record] = []
+    for record in records:
+        event = record.event
+        assert event is not None
+        same = kept.setdefault((record.title.casefold(), event.start), [])
+        twin = next((r for r in same if _compatible(r, record)), None)
+        if twin is None:
+            same.append(record)
+            out.append(record)
+            continue
+        first = twin.event
+        assert first is not None
+        merged = first.model_copy(update={"location": first.location or event.location,
+                                          "end": first.end or event.end})
+        out[out.index(twin)] = same[same.index(twin)] = twin.model_copy(update={"event": merged})
+    return out
+
+
+def _compatible(a: Record, b: Record) -> bool:
+    """True when two events of one title and start name no different places."""
+    place_a = a.event.location if a.event else None
+    place_b = b.event.location if b.event else None
+    return place_a is None or place_b is None or place_a == place_b
 
 
 def _parse(body: bytes) -> list[icalendar.Component]:

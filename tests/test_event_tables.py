@@ -3,7 +3,7 @@ with and without selectors. Each row is an event; the year comes from the page, 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -106,3 +106,27 @@ def test_dated_lines_under_a_heading_are_one_event_each(serve_site, item_kind: s
     # The intro's "Dienstag, den 1. Oktober, 13:45 Uhr!" is the first session, not another;
     # the discos stated in both lists are one each, the unnamed 12 October one the disco.
     assert all(r.kind == "event" for r in result.records)
+
+
+@pytest.mark.parametrize("item_kind", [None, "event"])
+def test_broken_lines_of_a_collection_calendar_are_one_event_each(
+        serve_site, item_kind: str | None) -> None:
+    # A waste collection calendar as Bremen's serves it: a cell per month, "<b>Dezember
+    # 2025</b>" atop <br>-broken lines "03.12.&nbsp;Restmüll / Bioabfall", a Saturday written
+    # "(Sa) 27.12."; the year turns with the January cell. The opening hours below are no
+    # collection days.
+    server: SiteServer = serve_site(EVENTS)
+    extra = {"item_kind": item_kind} if item_kind else {}
+    result = crawl(source(server.url("/termine/abfuhrkalender.html"), **extra), FAST)
+    assert result.ok, result.error
+    assert {r.kind for r in result.records} == {"event"}
+    events = sorted((r.event.start, r.title, r.event.all_day) for r in result.records)
+    assert events == [
+        (date(2025, 11, 5), "Restmüll / Bioabfall", True),
+        (date(2025, 11, 19), "Papier / Gelber Sack", True),
+        (date(2025, 12, 3), "Restmüll / Bioabfall", True),
+        (date(2025, 12, 27), "Restm. / Bioabf.", True),
+        (date(2026, 1, 10), "Tannenbaumabfuhr", True),
+        (date(2026, 1, 14), "Papier / Gelber Sack", True),
+    ]
+    assert len({r.url for r in result.records}) == 6

@@ -188,3 +188,27 @@ def test_ical_crawl_of_no_calendar_fails_the_source(serve_site) -> None:
     result = crawl(ical_source(server.url("/ical/kein-kalender.ics")), FAST)
     assert not result.ok
     assert "not a readable calendar" in result.error
+
+
+@pytest.mark.parametrize("kind", ["ical", "auto"])
+def test_an_event_the_calendar_states_twice_is_one_record(serve_site, kind: str) -> None:
+    # A town's calendar posts the wine festival twice (two UIDs, two URLs, the same title and
+    # start; only the second copy names the place, the first states the real end): one event,
+    # with both facts. The same title on the next day, or the same day at another named
+    # place, is another event.
+    server: SiteServer = serve_site(KINDS)
+    source = ical_source(server.url("/ical/doppelt.ics")).model_copy(update={"kind": kind})
+    result = crawl(source, FAST)
+    assert result.ok, result.error
+    seen = sorted((r.title, str(r.event.start), str(r.event.end),
+                   r.event.location.model_dump_json() if r.event.location else "")
+                  for r in result.records)
+    assert [(title, start, end, "Marktplatz" in place, "Jakobs-Hof" in place)
+            for title, start, end, place in seen] == [
+        ("Hoffest", "2026-08-22", "None", False, False),
+        ("Hoffest", "2026-08-22", "None", False, True),
+        ("Weinfest am Markt", "2026-09-12 12:00:00+02:00", "2026-09-12 20:00:00+02:00", True,
+         False),
+        ("Weinfest am Markt", "2026-09-13 12:00:00+02:00", "2026-09-13 20:00:00+02:00", True,
+         False),
+    ]
