@@ -7,6 +7,7 @@ from typing import Any
 from regiofeed.publish.context import Item, PublishContext
 from regiofeed.publish.dates import rfc3339
 from regiofeed.publish.items import canonical_item, dumps, encode
+from regiofeed.publish.spill import spill_of
 
 PATH = "feed.json"
 MEDIA_TYPE = "application/feed+json"
@@ -41,12 +42,10 @@ def render(ctx: PublishContext) -> bytes:
 
 
 def _encoded(ctx: PublishContext, item: Item) -> bytes:
-    key = (PATH, item["id"])
-    data: bytes | None = ctx.memo.get(key)
-    if data is None:
-        # Raw newlines only occur between tokens: JSON escapes them inside strings.
-        data = ctx.memo[key] = b"    " + encode(_feed_item(item)).replace(b"\n", b"\n    ")
-    return data
+    # Raw newlines only occur between tokens: JSON escapes them inside strings.
+    return spill_of(ctx.memo, PATH).get(
+        item["id"], lambda: b"    " + encode(_feed_item(item)).replace(b"\n", b"\n    ")
+    )
 
 
 def _feed_item(item: Item) -> Item:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from regiofeed.publish.context import Item, PublishContext
+from regiofeed.publish.spill import spill_of
 
 MEDIA_TYPE = "text/csv"
 # Excel in a German locale opens a CSV by double click only when it starts with a UTF-8 byte
@@ -63,19 +64,21 @@ def _table(
     line = _Line(delimiter)
     parts = [("\ufeff" if bom else "").encode("utf-8") + line(columns)]
     size = 0
-    # A row is the same in every scope that holds the item: written once per publish run.
-    rows: dict[str, bytes] = ctx.memo.setdefault(("csv", columns, delimiter), {})
+    # A row is the same in every scope that holds the item: written once per publish run,
+    # and kept on disk rather than in memory (four tables of 100,000 rows).
+    rows = spill_of(ctx.memo, ("csv", columns, delimiter))
     for item in items:
-        data = rows.get(item["id"])
-        if data is None:
-            values = row(item)
-            data = rows[item["id"]] = line([values.get(column, "") for column in columns])
+        data = rows.get(item["id"], lambda item=item: line(_values(row(item), columns)))
         parts.append(data)
         size += len(data)
         if size >= CHUNK:
             yield b"".join(parts)
             parts, size = [], 0
     yield b"".join(parts)
+
+
+def _values(row: dict[str, str], columns: tuple[str, ...]) -> list[str]:
+    return [row.get(column, "") for column in columns]
 
 
 class _Line:
