@@ -27,26 +27,29 @@ def render(ctx: PublishContext) -> Iterator[bytes]:
     if not items:
         yield b"[]\n"
         return
+    spill = spill_of(ctx.memo, PATH)
     parts: list[bytes] = [b"[\n"]
     size = 0
-    for number, item in enumerate(items):
-        part = _item_json(ctx, item)
-        parts.append(part if number == 0 else b",\n" + part)
-        size += len(part)
-        if size >= CHUNK:
-            yield b"".join(parts)
-            parts, size = [], 0
+    for start in range(0, len(items), BATCH):
+        for number, part in enumerate(spill.gather(items[start : start + BATCH], _item_json),
+                                      start):  # fmt: skip
+            parts.append(part if number == 0 else b",\n" + part)
+            size += len(part)
+            if size >= CHUNK:
+                yield b"".join(parts)
+                parts, size = [], 0
     parts.append(b"\n]\n")
     yield b"".join(parts)
 
 
-def _item_json(ctx: PublishContext, item: Item) -> bytes:
+BATCH = 4096  # elements fetched from the spill at once
+
+
+def _item_json(item: Item) -> bytes:
     """Return the item as an element of a top-level array (indent 2, one level in).
 
     Encoded once per run and kept on disk (``publish.spill``): kept in memory, 100,000
     items' JSON would hold on to some 250 MB for the whole run.
     """
     # Raw newlines only occur between tokens: JSON escapes them inside strings.
-    return spill_of(ctx.memo, PATH).get(
-        item["id"], lambda: b"  " + encode(canonical_item(item)).replace(b"\n", b"\n  ")
-    )
+    return b"  " + encode(canonical_item(item)).replace(b"\n", b"\n  ")

@@ -37,15 +37,13 @@ def render(ctx: PublishContext) -> bytes:
     # and spliced into every feed that carries it: the same bytes as dumps of the whole feed.
     empty = b'  "items": []\n}\n'
     assert head.endswith(empty)
-    body = b",\n".join(_encoded(ctx, item) for item in ctx.feed_items)
+    body = b",\n".join(spill_of(ctx.memo, PATH).gather(ctx.feed_items, _encoded))
     return head[: -len(empty)] + b'  "items": [\n' + body + b"\n  ]\n}\n"
 
 
-def _encoded(ctx: PublishContext, item: Item) -> bytes:
+def _encoded(item: Item) -> bytes:
     # Raw newlines only occur between tokens: JSON escapes them inside strings.
-    return spill_of(ctx.memo, PATH).get(
-        item["id"], lambda: b"    " + encode(_feed_item(item)).replace(b"\n", b"\n    ")
-    )
+    return b"    " + encode(_feed_item(item)).replace(b"\n", b"\n    ")
 
 
 def _feed_item(item: Item) -> Item:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import mmap
 import os
 import tempfile
 from collections.abc import Callable, Hashable
 from typing import Any
+
+Item = dict[str, Any]  # as publish.items has it (this module is below it)
 
 CHUNK = 1 << 20  # fragments gathered in memory before they go to the file
 
@@ -16,7 +19,8 @@ class Spill:
     An item is in the files of three scopes or more (the root, its sources, its place); its
     fragment is made the first time and read back by offset after that. Kept in memory
     instead, the fragments of 100,000 items would hold on to hundreds of megabytes for the
-    whole run; on disk a read costs a copy from the page cache. The file goes with the object.
+    whole run; on disk, reading one is taking a slice of the file, mapped from the page cache.
+    The file goes with the object.
     """
 
     def __init__(self) -> None:
@@ -25,24 +29,28 @@ class Spill:
         self.end = 0  # where the next fragment goes
         self.buffer: list[bytes] = []  # fragments not yet written, from ``flushed`` on
         self.flushed = 0
+        self.view: mmap.mmap | None = None  # the file up to ``mapped``, for reading
+        self.mapped = 0
 
-    def __contains__(self, key: Hashable) -> bool:
-        return key in self.where
-
-    def get(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
-        """Return the fragment of ``key``, made by ``make()`` the first time it is asked for."""
-        if key not in self.where:
-            data = make()
-            self.put(key, data)
-            return data
-        return self.read(key)
-
-    def read(self, key: Hashable) -> bytes:
-        """Return the fragment kept under ``key`` (KeyError when there is none)."""
-        offset, length = self.where[key]
-        if offset >= self.flushed:
+    def read_many(self, keys: list[Hashable]) -> list[bytes]:
+        """Return the fragments kept under ``keys``, in that order (KeyError for one missing)."""
+        where = self.where
+        spots = [where[key] for key in keys]
+        if spots and max(offset + length for offset, length in spots) > self.mapped:
+            # Mapped rather than read with a call per fragment: a fragment is a slice of it.
             self._flush()
-        return os.pread(self.file.fileno(), length, offset)
+            self.view = mmap.mmap(self.file.fileno(), self.flushed, access=mmap.ACCESS_READ)
+            self.mapped = self.flushed
+        view = self.view
+        return [view[offset : offset + length] for offset, length in spots]  # type: ignore[index]
+
+    def gather(self, items: list[Item], make: Callable[[Item], bytes]) -> list[bytes]:
+        """Return the fragments of ``items`` (by id), made by ``make(item)`` where not kept."""
+        where = self.where
+        for item in items:
+            if item["id"] not in where:
+                self.put(item["id"], make(item))
+        return self.read_many([item["id"] for item in items])
 
     def put(self, key: Hashable, data: bytes) -> None:
         """Keep ``data`` as the fragment of ``key``."""

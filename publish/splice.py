@@ -29,14 +29,14 @@ def spliced(
     and run.
     """
     kept = spill_of(ctx.memo, key)
-    missing = [item for item in items if item["id"] not in kept]
+    missing = [item for item in items if item["id"] not in kept.where]
     xml = render(missing)
     head, entries, tail = split_entries(xml, tag, parent)
     if len(entries) != len(missing):
         raise ValueError(f"{key}: {len(missing)} entries rendered, {len(entries)} found")
     for item, entry in zip(missing, entries, strict=True):
         kept.put(item["id"], entry)
-    return b"".join((head, *(kept.read(item["id"]) for item in items), tail))
+    return b"".join((head, *kept.read_many([item["id"] for item in items]), tail))
 
 
 def split_entries(xml: bytes, tag: bytes, parent: bytes) -> tuple[bytes, list[bytes], bytes]:

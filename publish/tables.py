@@ -67,18 +67,22 @@ def _table(
     # A row is the same in every scope that holds the item: written once per publish run,
     # and kept on disk rather than in memory (four tables of 100,000 rows).
     rows = spill_of(ctx.memo, ("csv", columns, delimiter))
-    for item in items:
-        data = rows.get(item["id"], lambda item=item: line(_values(row(item), columns)))
-        parts.append(data)
-        size += len(data)
-        if size >= CHUNK:
-            yield b"".join(parts)
-            parts, size = [], 0
+
+    def make(item: Item) -> bytes:
+        values = row(item)
+        return line([values.get(column, "") for column in columns])
+
+    for start in range(0, len(items), BATCH):
+        for data in rows.gather(items[start : start + BATCH], make):
+            parts.append(data)
+            size += len(data)
+            if size >= CHUNK:
+                yield b"".join(parts)
+                parts, size = [], 0
     yield b"".join(parts)
 
 
-def _values(row: dict[str, str], columns: tuple[str, ...]) -> list[str]:
-    return [row.get(column, "") for column in columns]
+BATCH = 4096  # rows fetched from the spill at once
 
 
 class _Line:
