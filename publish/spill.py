@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mmap
 import os
 import tempfile
 from collections.abc import Callable, Hashable
@@ -19,8 +18,8 @@ class Spill:
     An item is in the files of three scopes or more (the root, its sources, its place); its
     fragment is made the first time and read back by offset after that. Kept in memory
     instead, the fragments of 100,000 items would hold on to hundreds of megabytes for the
-    whole run; on disk, reading one is taking a slice of the file, mapped from the page cache.
-    The file goes with the object.
+    whole run; on disk, reading one is a copy from the page cache. The file goes with the
+    object.
     """
 
     def __init__(self) -> None:
@@ -29,28 +28,32 @@ class Spill:
         self.end = 0  # where the next fragment goes
         self.buffer: list[bytes] = []  # fragments not yet written, from ``flushed`` on
         self.flushed = 0
-        self.view: mmap.mmap | None = None  # the file up to ``mapped``, for reading
-        self.mapped = 0
 
     def read_many(self, keys: list[Hashable]) -> list[bytes]:
         """Return the fragments kept under ``keys``, in that order (KeyError for one missing)."""
-        where = self.where
+        where, fd = self.where, self.file.fileno()
         spots = [where[key] for key in keys]
-        if spots and max(offset + length for offset, length in spots) > self.mapped:
-            # Mapped rather than read with a call per fragment: a fragment is a slice of it.
+        if any(offset + length > self.flushed for offset, length in spots):
             self._flush()
-            self.view = mmap.mmap(self.file.fileno(), self.flushed, access=mmap.ACCESS_READ)
-            self.mapped = self.flushed
-        view = self.view
-        return [view[offset : offset + length] for offset, length in spots]  # type: ignore[index]
+        # Read, not mapped: a mapped file's pages would count as the process's own memory.
+        return [os.pread(fd, length, offset) for offset, length in spots]
 
     def gather(self, items: list[Item], make: Callable[[Item], bytes]) -> list[bytes]:
         """Return the fragments of ``items`` (by id), made by ``make(item)`` where not kept."""
-        where = self.where
+        where, fd = self.where, self.file.fileno()
+        result = []
         for item in items:
-            if item["id"] not in where:
-                self.put(item["id"], make(item))
-        return self.read_many([item["id"] for item in items])
+            spot = where.get(item["id"])
+            if spot is None:
+                data = make(item)
+                self.put(item["id"], data)
+            else:
+                offset, length = spot
+                if offset + length > self.flushed:
+                    self._flush()
+                data = os.pread(fd, length, offset)
+            result.append(data)
+        return result
 
     def put(self, key: Hashable, data: bytes) -> None:
         """Keep ``data`` as the fragment of ``key``."""
