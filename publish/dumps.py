@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 
 from regiofeed.publish.context import Item, PublishContext
 from regiofeed.publish.items import canonical_item, encode
+from regiofeed.publish.spill import spill_of
 
 PATH = "data/items.json"
 MEDIA_TYPE = "application/json"
@@ -28,64 +27,29 @@ def render(ctx: PublishContext) -> Iterator[bytes]:
     if not items:
         yield b"[]\n"
         return
+    spill = spill_of(ctx.memo, PATH)
     parts: list[bytes] = [b"[\n"]
     size = 0
-    for number, item in enumerate(items):
-        part = _item_json(ctx, item)
-        parts.append(part if number == 0 else b",\n" + part)
-        size += len(part)
-        if size >= CHUNK:
-            yield b"".join(parts)
-            parts, size = [], 0
+    for start in range(0, len(items), BATCH):
+        for number, part in enumerate(spill.gather(items[start : start + BATCH], _item_json),
+                                      start):  # fmt: skip
+            parts.append(part if number == 0 else b",\n" + part)
+            size += len(part)
+            if size >= CHUNK:
+                yield b"".join(parts)
+                parts, size = [], 0
     parts.append(b"\n]\n")
     yield b"".join(parts)
 
 
-def _item_json(ctx: PublishContext, item: Item) -> bytes:
-    """Return the item as an element of a top-level array (indent 2, one level in)."""
-    key = (PATH, "spill")
-    spill: _Spill | None = ctx.memo.get(key)
-    if spill is None:
-        spill = ctx.memo[key] = _Spill()
-    return spill.get(item)
+BATCH = 4096  # elements fetched from the spill at once
 
 
-class _Spill:
-    """Every item's element of items.json, encoded once per publish run and kept on disk.
+def _item_json(item: Item) -> bytes:
+    """Return the item as an element of a top-level array (indent 2, one level in).
 
-    An item is in the dumps of three scopes or more (the root, its sources, its place); it is
-    encoded the first time and read back by offset from an anonymous temporary file after
-    that. Kept in memory instead, 100,000 items' JSON would hold on to some 250 MB for the
-    whole run; on disk it costs a read from the page cache. The file goes with the context.
+    Encoded once per run and kept on disk (``publish.spill``): kept in memory, 100,000
+    items' JSON would hold on to some 250 MB for the whole run.
     """
-
-    def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile(prefix="regiofeed-items-")  # noqa: SIM115
-        self.where: dict[str, tuple[int, int]] = {}
-        self.end = 0  # where the next element goes
-        self.buffer: list[bytes] = []  # elements not yet written, from ``flushed`` on
-        self.flushed = 0
-
-    def get(self, item: Item) -> bytes:
-        spot = self.where.get(item["id"])
-        if spot is None:
-            # Raw newlines only occur between tokens: JSON escapes them inside strings.
-            data = b"  " + encode(canonical_item(item)).replace(b"\n", b"\n  ")
-            self.where[item["id"]] = (self.end, len(data))
-            self.end += len(data)
-            self.buffer.append(data)
-            if self.end - self.flushed >= CHUNK:
-                self._flush()
-            return data
-        offset, length = spot
-        if offset >= self.flushed:
-            self._flush()
-        return os.pread(self.file.fileno(), length, offset)
-
-    def _flush(self) -> None:
-        data = memoryview(b"".join(self.buffer))
-        while data:  # a regular file takes it all at once, unless interrupted
-            written = os.pwrite(self.file.fileno(), data, self.flushed)
-            self.flushed += written
-            data = data[written:]
-        self.buffer = []
+    # Raw newlines only occur between tokens: JSON escapes them inside strings.
+    return b"  " + encode(canonical_item(item)).replace(b"\n", b"\n  ")

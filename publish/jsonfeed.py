@@ -7,6 +7,7 @@ from typing import Any
 from regiofeed.publish.context import Item, PublishContext
 from regiofeed.publish.dates import rfc3339
 from regiofeed.publish.items import canonical_item, dumps, encode
+from regiofeed.publish.spill import spill_of
 
 PATH = "feed.json"
 MEDIA_TYPE = "application/feed+json"
@@ -36,17 +37,13 @@ def render(ctx: PublishContext) -> bytes:
     # and spliced into every feed that carries it: the same bytes as dumps of the whole feed.
     empty = b'  "items": []\n}\n'
     assert head.endswith(empty)
-    body = b",\n".join(_encoded(ctx, item) for item in ctx.feed_items)
+    body = b",\n".join(spill_of(ctx.memo, PATH).gather(ctx.feed_items, _encoded))
     return head[: -len(empty)] + b'  "items": [\n' + body + b"\n  ]\n}\n"
 
 
-def _encoded(ctx: PublishContext, item: Item) -> bytes:
-    key = (PATH, item["id"])
-    data: bytes | None = ctx.memo.get(key)
-    if data is None:
-        # Raw newlines only occur between tokens: JSON escapes them inside strings.
-        data = ctx.memo[key] = b"    " + encode(_feed_item(item)).replace(b"\n", b"\n    ")
-    return data
+def _encoded(item: Item) -> bytes:
+    # Raw newlines only occur between tokens: JSON escapes them inside strings.
+    return b"    " + encode(_feed_item(item)).replace(b"\n", b"\n    ")
 
 
 def _feed_item(item: Item) -> Item:

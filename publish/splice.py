@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from regiofeed.publish.context import Item, PublishContext
+from regiofeed.publish.spill import spill_of
 
 
 def spliced(
@@ -21,22 +21,22 @@ def spliced(
     ``render(some)`` must write the whole file: the feed's own elements, then one ``<tag>``
     element per item, in order, as the last children of the ``<parent>`` element. It is called
     once per file with the items whose entries no earlier file of this run held (often none);
-    their bytes are cut out and kept in ``ctx.memo`` under (``key``, item id), and the file is
+    their bytes are cut out and kept for the run (``publish.spill``, by item id), and the file is
     put together from the head and tail it wrote around them and the kept entries of
     ``items``. Pretty-printed XML indents an entry by its depth only, and text inside never
     holds a raw ``<``, so an entry's bytes are the same in every feed that carries it: the
     result is byte for byte what ``render(items)`` writes, at the cost of one entry per item
     and run.
     """
-    memo: dict[Any, Any] = ctx.memo
-    missing = [item for item in items if (key, item["id"]) not in memo]
+    kept = spill_of(ctx.memo, key)
+    missing = [item for item in items if item["id"] not in kept.where]
     xml = render(missing)
     head, entries, tail = split_entries(xml, tag, parent)
     if len(entries) != len(missing):
         raise ValueError(f"{key}: {len(missing)} entries rendered, {len(entries)} found")
     for item, entry in zip(missing, entries, strict=True):
-        memo[key, item["id"]] = entry
-    return b"".join((head, *(memo[key, item["id"]] for item in items), tail))
+        kept.put(item["id"], entry)
+    return b"".join((head, *kept.read_many([item["id"] for item in items]), tail))
 
 
 def split_entries(xml: bytes, tag: bytes, parent: bytes) -> tuple[bytes, list[bytes], bytes]:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from regiofeed.publish.context import Item, PublishContext
+from regiofeed.publish.spill import spill_of
 
 MEDIA_TYPE = "text/csv"
 # Excel in a German locale opens a CSV by double click only when it starts with a UTF-8 byte
@@ -63,19 +64,25 @@ def _table(
     line = _Line(delimiter)
     parts = [("\ufeff" if bom else "").encode("utf-8") + line(columns)]
     size = 0
-    # A row is the same in every scope that holds the item: written once per publish run.
-    rows: dict[str, bytes] = ctx.memo.setdefault(("csv", columns, delimiter), {})
-    for item in items:
-        data = rows.get(item["id"])
-        if data is None:
-            values = row(item)
-            data = rows[item["id"]] = line([values.get(column, "") for column in columns])
-        parts.append(data)
-        size += len(data)
-        if size >= CHUNK:
-            yield b"".join(parts)
-            parts, size = [], 0
+    # A row is the same in every scope that holds the item: written once per publish run,
+    # and kept on disk rather than in memory (four tables of 100,000 rows).
+    rows = spill_of(ctx.memo, ("csv", columns, delimiter))
+
+    def make(item: Item) -> bytes:
+        values = row(item)
+        return line([values.get(column, "") for column in columns])
+
+    for start in range(0, len(items), BATCH):
+        for data in rows.gather(items[start : start + BATCH], make):
+            parts.append(data)
+            size += len(data)
+            if size >= CHUNK:
+                yield b"".join(parts)
+                parts, size = [], 0
     yield b"".join(parts)
+
+
+BATCH = 4096  # rows fetched from the spill at once
 
 
 class _Line:

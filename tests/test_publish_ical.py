@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import copy
+import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from icalendar.parser import Contentline
 from test_publish import BURGFEST, HEALTH, ITEMS, KONFERENZ, SETTINGS, SOURCES, TODAY
 
 from regiofeed.publish import PublishSettings, publish_all
-from regiofeed.publish.ical import sequence
+from regiofeed.publish.ical import component_ical, fold, sequence, vevent
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -196,3 +198,23 @@ def test_scope_calendars_hold_their_own_events(tmp_path: Path, items: list[dict]
     news_only = read_calendar(tmp_path / "sources/bad-belzig-aktuelles/events.ics")
     assert events_by_uid(news_only).keys() == {"rf-event-smart-cities@regiofeed"}
     assert news_only.walk("VTIMEZONE")  # an empty calendar still names its zone
+
+
+def test_lines_are_folded_exactly_as_icalendar_folds_them() -> None:
+    # Umlauts, four-byte characters and escapes landing on every position of a fold.
+    rng = random.Random(5545)
+    alphabet = "ab ,;:\\^äöüß€😀"
+    lines = ["DESCRIPTION:" + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
+             for _ in range(3000)]
+    lines += ["SUMMARY:" + "a" * width + tail
+              for width in range(55, 80) for tail in ("\\,b", "^^x")]
+    for line in lines:
+        assert fold(line) == Contentline(line).to_ical(), line
+
+
+def test_an_events_bytes_are_what_icalendar_writes(items: list[dict]) -> None:
+    sources = {source["id"]: source for source in SOURCES}
+    for item in items:
+        if (item.get("_regiofeed") or {}).get("event"):
+            event = vevent(item, sources)
+            assert component_ical(event) == event.to_ical()
