@@ -27,7 +27,13 @@ from regiofeed.models.berlin import BERLIN
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.pushed import push_health
 from regiofeed.models.redact import has_credentials, redact_all
-from regiofeed.models.sources import CrawlSettings, Source, SourcesConfig, is_due, load_sources
+from regiofeed.models.sources import (
+    CrawlSettings,
+    Source,
+    SourcesConfig,
+    load_sources,
+    select_sources,
+)
 from regiofeed.models.store import DEFAULT_DB, Store
 from regiofeed.models.store_crawls import SourceRunSummary
 from regiofeed.models.tables import utcnow
@@ -327,25 +333,6 @@ def push_sva_task(config: SourcesConfig, db_url: str, out_dir: str) -> bool:
     if report.error:
         logger.warning("sva: push failed: %s", report.error)
     return report.error is None
-
-
-def select_sources(config: SourcesConfig, last_attempts: dict[str, datetime],
-                   force: bool, only: list[str] | None,
-                   deferred: dict[str, datetime] | None = None) -> list[Source]:
-    """The sources this run crawls: those named in `only`, else all (force) or the due ones.
-
-    A source whose server asked for a pause (`deferred`: Retry-After on 429/503) waits until
-    then, even with `force`; naming it in `only` is the operator's explicit override.
-    """
-    if only:
-        unknown = sorted(set(only) - {s.id for s in config.sources})
-        if unknown:
-            raise ValueError(f"no such source in the sources file: {', '.join(unknown)}")
-        return [s for s in config.sources if s.id in only]
-    now = utcnow()
-    deferred = deferred or {}
-    return [s for s in config.sources if s.id not in deferred
-            and (force or is_due(s, last_attempts.get(s.id), now))]
 
 
 def crawl_task_runner() -> Any:

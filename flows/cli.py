@@ -18,7 +18,7 @@ from regiofeed.flows.cli_items import items
 from regiofeed.flows.cli_push import push
 from regiofeed.models.defaults import DEFAULT_DB
 from regiofeed.models.redact import redact
-from regiofeed.models.sources import SourcesConfig, SourcesError, load_sources
+from regiofeed.models.sources import SourcesConfig, SourcesError, load_sources, select_sources
 
 F = Callable[..., Any]
 
@@ -147,18 +147,15 @@ def _start_crawlers(config: SourcesConfig, db_url: str, force: bool,
     if os.environ.get("REGIOFEED_DASK_ADDRESS"):
         return  # the crawl runs on the Dask cluster's workers
     # Loaded per command: the CLI starts fast, without Prefect, Scrapy or the store.
-    from regiofeed.models.sources import is_due
     from regiofeed.models.store import Store
     from regiofeed.models.tables import utcnow
     from regiofeed.spiders.engine import shared_engine
 
-    if not (only or force):  # a scheduled run: are any sources due? (as flows.aggregate asks)
-        now = utcnow()
-        with Store(db_url) as store:
-            last, deferred = store.last_attempts(), store.deferred(now)
-        if not any(is_due(s, last.get(s.id), now) for s in config.sources
-                   if s.id not in deferred):
-            return
+    with Store(db_url) as store:  # the same choice flows.aggregate makes
+        due = select_sources(config, store.last_attempts(), force, list(only) or None,
+                             store.deferred(utcnow()))
+    if not due:
+        return
     shared_engine(config.crawl).start()
 
 

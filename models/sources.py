@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -338,6 +338,25 @@ def is_due(source: Source, last_attempt: datetime | None, now: datetime) -> bool
         return True
     slack = min(source.interval / 12, timedelta(minutes=5))
     return now - last_attempt >= source.interval - slack
+
+
+def select_sources(config: SourcesConfig, last_attempts: dict[str, datetime],
+                   force: bool, only: list[str] | None,
+                   deferred: dict[str, datetime] | None = None) -> list[Source]:
+    """The sources this run crawls: those named in `only`, else all (force) or the due ones.
+
+    A source whose server asked for a pause (`deferred`: Retry-After on 429/503) waits until
+    then, even with `force`; naming it in `only` is the operator's explicit override.
+    """
+    if only:
+        unknown = sorted(set(only) - {s.id for s in config.sources})
+        if unknown:
+            raise ValueError(f"no such source in the sources file: {', '.join(unknown)}")
+        return [s for s in config.sources if s.id in only]
+    now = datetime.now(UTC)
+    deferred = deferred or {}
+    return [s for s in config.sources if s.id not in deferred
+            and (force or is_due(s, last_attempts.get(s.id), now))]
 
 
 def _describe(error: dict[str, Any], sources: list[Any]) -> str:
