@@ -299,38 +299,69 @@ class CandidateReader:
             for pos in wanted[key]:
                 if abs(days[pos] - day) <= NEWS_MAX_DAYS:
                     hits[pos][record_id] += 1
-        # Pre-judge by the stored signatures: chance collisions of one band are not read.
-        # Two bands shared are four equal bins, past the bar already: only the records that
-        # share a single band need their signature. An event looks for news pages that
-        # republish it here (other events it finds by time and place).
+        return self._prejudged(batch, hits)
+
+    def _prejudged(self, batch: list[Features], hits: dict[int, dict[int, int]]
+                   ) -> dict[int, dict[int, int]]:
+        """The MAX_CANDIDATES best band hits of each position that pass the pre-judge, those
+        sharing the most bands first (ties in the order the index gave them).
+
+        Chance collisions of one band are dropped by the stored signatures: two bands shared
+        are four equal bins, past the bar already, so only single-band hits need theirs. An
+        event looks for news pages that republish it here (other events it finds by time and
+        place), so its hits need their kind. Signatures and kinds are read for the best
+        unjudged hits only, round by round, until every position has its candidates: in a
+        region's common words a record meets a hundred stored ones, and only ten are judged.
+        """
         needed = PREFILTER_JACCARD * BINS
-        weak = {rid for per in hits.values() for rid, n in per.items() if 2 * n < needed}
-        of_events = {rid for pos, per in hits.items() if batch[pos].kind == "event"
-                     for rid in per}
-        signatures: dict[int, tuple[int, ...]] = {}
-        events: set[int] = set()
-        for part in chunks(sorted(weak | of_events)):
-            query = select(INDEX.c.record_id, INDEX.c.kind, INDEX.c.signature).where(
-                INDEX.c.record_id.in_(part))
-            for row in self.conn.execute(query):
-                if row.kind == "event":
-                    events.add(row.record_id)
-                if row.signature and row.record_id in weak:
-                    signatures[row.record_id] = unpack_signature(row.signature)
-        for pos, per in hits.items():
-            packed = batch[pos].packed_signature()
-            mine = unpack_signature(packed) if packed else None
-            event = batch[pos].kind == "event"
-            for rid, n in list(per.items()):
-                if event and rid in events:
-                    del per[rid]
-                    continue
-                if 2 * n >= needed:
-                    continue
-                theirs = signatures.get(rid)
-                if mine is None or theirs is None or equal_bins(mine, theirs) < needed:
-                    del per[rid]
-        return hits
+        ranked = {pos: sorted(per.items(), key=lambda kv: -kv[1]) for pos, per in hits.items()}
+        mine = {pos: unpack_signature(packed) if (packed := batch[pos].packed_signature())
+                else None for pos in ranked}
+        kept: dict[int, dict[int, int]] = {pos: {} for pos in ranked}
+        at = dict.fromkeys(ranked, 0)
+        kinds: dict[int, str] = {}
+        signatures: dict[int, tuple[int, ...] | None] = {}
+
+        def wants_row(pos: int, rid: int, n: int) -> bool:
+            return rid not in kinds and (batch[pos].kind == "event" or 2 * n < needed)
+
+        while True:
+            # Judge each position's hits in rank order as far as what was read allows.
+            wanted: set[int] = set()
+            for pos, order in ranked.items():
+                event = batch[pos].kind == "event"
+                while at[pos] < len(order) and len(kept[pos]) < MAX_CANDIDATES:
+                    rid, n = order[at[pos]]
+                    if wants_row(pos, rid, n):
+                        break
+                    at[pos] += 1
+                    if event and kinds.get(rid) == "event":
+                        continue
+                    if 2 * n >= needed:
+                        kept[pos][rid] = n
+                        continue
+                    ours, theirs = mine[pos], signatures.get(rid)
+                    if ours and theirs and equal_bins(ours, theirs) >= needed:
+                        kept[pos][rid] = n
+                # Ask for as many rows as could still be needed here.
+                room = MAX_CANDIDATES - len(kept[pos])
+                for rid, n in order[at[pos]:]:
+                    if room <= 0:
+                        break
+                    if wants_row(pos, rid, n):
+                        wanted.add(rid)
+                        room -= 1
+            if not wanted:
+                return kept
+            for part in chunks(sorted(wanted)):
+                query = select(INDEX.c.record_id, INDEX.c.kind, INDEX.c.signature).where(
+                    INDEX.c.record_id.in_(part))
+                for row in self.conn.execute(query):
+                    kinds[row.record_id] = row.kind
+                    signatures[row.record_id] = (unpack_signature(row.signature)
+                                                 if row.signature else None)
+            for rid in wanted:  # a record gone from the index meanwhile: judged as unknown
+                kinds.setdefault(rid, "")
 
     def _rows_of(self, lookups: list[tuple[Select, dict[str, Any]]]) -> Iterator[Any]:
         """The rows of many small queries, in order.
