@@ -24,6 +24,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from regiofeed.flows import progress
 from regiofeed.flows.notify import Change, changes, notify
 from regiofeed.models.berlin import BERLIN
+from regiofeed.models.candidates import forget_features
 from regiofeed.models.crawl_result import CrawlResult
 from regiofeed.models.pushed import push_health
 from regiofeed.models.redact import has_credentials, redact_all
@@ -132,6 +133,7 @@ class _Committer:
                 self._store(self._ready())
             # The end, or the run was cut off: the rest goes in, still in order.
             self._store([self.waiting.pop(n) for n in sorted(self.waiting)])
+            forget_features()
         except BaseException as exc:  # handed to the flow's thread by add() and close()
             self.error = exc
 

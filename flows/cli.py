@@ -156,7 +156,10 @@ def _start_crawlers(config: SourcesConfig, db_url: str, force: bool,
                              store.deferred(utcnow()))
     if not due:
         return
-    shared_engine(config.crawl).start()
+    engine = shared_engine(config.crawl)
+    # This process crawls once: the crawler processes go when the crawl is over.
+    engine.release_after_crawl()
+    engine.start()
 
 
 def _open_store(db_url: str) -> None:

@@ -46,6 +46,12 @@ FEATURES_CACHED = 20_000
 _FEATURES: OrderedDict[tuple[int, str, datetime], Features] = OrderedDict()
 
 
+def forget_features() -> None:
+    """Drop the cached features (up to about 100 MB) once a run's storing is over: publishing
+    needs the memory, and the next run's candidates are others."""
+    _FEATURES.clear()
+
+
 # News candidates judged per record, those sharing the most keys first.
 MAX_CANDIDATES = 10
 

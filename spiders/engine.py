@@ -218,6 +218,8 @@ class CrawlEngine:
         self._job_ids = 0
         self._batch = 0  # each crawl_many call: a crawler process starts a fresh crawler for it
         self.killed: list[str] = []  # why processes were killed, for logs and tests
+        self._release = False
+        self._leaving: list[_Process] = []
 
     @classmethod
     def from_settings(cls, settings: CrawlSettings) -> CrawlEngine:
@@ -247,9 +249,31 @@ class CrawlEngine:
     def pids(self) -> list[int]:
         return [p.proc.pid for p in self._procs.values() if not p.dead]
 
+    def release_after_crawl(self) -> None:
+        """Let the crawler processes end as soon as a batch of sources is crawled.
+
+        A one-shot `regiofeed run` stores and publishes after its crawl; the crawler
+        processes' memory (about 120 MB each) is better left to that than kept idle for a
+        crawl that will not come. Long-lived workers keep theirs warm (the default).
+        """
+        self._release = True
+
     def close(self) -> None:
-        for process in list(self._procs.values()):
+        for process in [*self._leaving, *self._procs.values()]:
             process.close()
+        self._procs.clear()
+        self._leaving.clear()
+
+    def _let_go(self) -> None:
+        """End of input ends each idle crawler process; reaped by close() (at exit)."""
+        for process in self._procs.values():
+            process.dead = True
+            try:
+                if process.proc.stdin is not None:
+                    process.proc.stdin.close()
+            except OSError:
+                pass
+            self._leaving.append(process)
         self._procs.clear()
 
     def __enter__(self) -> CrawlEngine:
@@ -278,6 +302,8 @@ class CrawlEngine:
         owner: dict[int, _Process] = {}  # job index -> process
         try:
             yield from self._loop(pending, busy_hosts, owner, len(jobs), deadline, stop)
+            if self._release:
+                self._let_go()
         finally:
             # The caller stopped reading (or the run was cut): nothing of this batch may run
             # on into the next one.

@@ -306,6 +306,24 @@ def test_closing_the_engine_leaves_no_process(site: SiteServer) -> None:
     assert not any(alive(pid) for pid in pids)
 
 
+
+def test_an_engine_released_after_its_crawl_lets_its_processes_go(site: SiteServer) -> None:
+    """A one-shot run's crawler processes end with its crawl, before storing and publishing."""
+    with CrawlEngine(workers=2) as engine:
+        engine.release_after_crawl()
+        engine.start()
+        pids = engine.pids()
+        assert len(pids) == 2
+        results = list(engine.crawl_many(
+            [(source(site.url("/feeds/rss.xml"), "good"), ROOMY, None)]))
+        assert [r.ok for r in results] == [True]
+        assert engine.pids() == []
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(alive(pid) for pid in pids)
+
+
 LIST_SELECTORS = {"item": "div.news-list-view div.article", "title": "h3",
                   "link": "h3 a::attr(href)", "date": "time::attr(datetime)",
                   "content": "div.news-text-wrap", "next": "li.next a::attr(href)"}
