@@ -26,6 +26,7 @@ from scrapy.dupefilters import RFPDupeFilter
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 
+from regiofeed.models.records import Record
 from regiofeed.models.sources import CrawlSettings
 from regiofeed.spiders.engine import host_key
 
@@ -44,6 +45,9 @@ class Owned:
     settings: CrawlSettings
     user_agent: str
     queued: int = 0
+
+    def item_scraped(self, item: Any) -> None:
+        """A record the source's spider yielded: the source keeps it (and counts it)."""
 
 
 class Dispatcher(scrapy.Spider):
@@ -217,18 +221,28 @@ class SourceMiddleware:
 
 
 class SourceStampMiddleware(SourceMiddleware):
-    """Spider middleware: what a source's callback yields belongs to that source."""
+    """Spider middleware: what a source's callback yields belongs to that source.
+
+    A request is stamped with its source; a record goes to its source at once, which is what
+    Scrapy's item processing would end in (the `item_scraped` signal), without its deferreds,
+    signals and the other middlewares' layers for every record. (What an errback yields does
+    not pass the spider middlewares; it still comes through the signal.)
+    """
 
     def _stamp(self, response: Response, output: Any) -> bool:
-        """Stamp a request with its source; False if the source has finished (drop it)."""
+        """Stamp a request, hand a record over; False if consumed or the source has finished."""
         owned = getattr(self.crawler.spider, "owned", None)
         key = response.meta.get(SOURCE) if owned is not None else None
         if key is None:
             return True
-        if key not in owned:  # type: ignore[operator]
+        entry = owned.get(key)  # type: ignore[union-attr]
+        if entry is None:
             return False
         if isinstance(output, Request):
             output.meta.setdefault(SOURCE, key)
+        elif isinstance(output, Record):
+            entry.item_scraped(output)
+            return False
         return True
 
     def process_spider_output(self, response: Response, result: Iterable[Any]
