@@ -21,7 +21,7 @@ from regiofeed.models.normalise.urls import canonical_url
 from regiofeed.models.records import EventInfo, Location, Record
 from regiofeed.models.sources import Source
 from regiofeed.spiders.boilerplate import strip_html, strip_text
-from regiofeed.spiders.event_feed import feed_item_event, title_status
+from regiofeed.spiders.event_feed import feed_item_event, feed_text, title_status
 
 # The hybrid-place patterns of the labelled facts, shared so that all kinds read places alike.
 from regiofeed.spiders.facts import _ADDRESS_RE, _ONLINE_PART_RE, extract_event_facts
@@ -167,7 +167,7 @@ def record_from_entry(entry: Any, source: Source, feed_url: str) -> Record | Non
     if html:
         html = strip_html(html)
         content_html = sanitize_html(html, link or feed_url) if html else None
-        content_text = strip_text(html_to_text(html), title) if html else None
+        content_text = strip_text(feed_text(html), title) if html else None
         summary = strip_text(summary, title) if summary else None
     if not title:
         if not content_text:
