@@ -75,6 +75,8 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
             # Scrapy's offsite filter allows everything for a spider without allowed_domains
             # (the dispatcher); OffHostMiddleware keeps each source on its own hosts.
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            # No source sends credentials: nothing sets HTTPAUTH_* or the http_user meta key.
+            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
             "regiofeed.spiders.dispatch.SourceRequestMiddleware": 40,
             "regiofeed.spiders.offhost.OffHostMiddleware": 50,
             "regiofeed.spiders.budget.ResponseGuardMiddleware": 560,
