@@ -11,6 +11,7 @@ slot, its delay and its concurrency, and one robots.txt.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -26,6 +27,7 @@ from scrapy.dupefilters import RFPDupeFilter
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 
+from regiofeed.models.records import Record
 from regiofeed.models.sources import CrawlSettings
 from regiofeed.spiders.engine import host_key
 
@@ -44,6 +46,9 @@ class Owned:
     settings: CrawlSettings
     user_agent: str
     queued: int = 0
+
+    def item_scraped(self, item: Any) -> None:
+        """A record the source's spider yielded: the source keeps it (and counts it)."""
 
 
 class Dispatcher(scrapy.Spider):
@@ -175,15 +180,57 @@ class HostDownloader(Downloader):
     past `CONCURRENT_REQUESTS_PER_DOMAIN`. Here a request counts from the moment it is taken.
     """
 
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        # The downloads under way per source, and those cancelled because it ended.
+        self._under_way: dict[int, set[asyncio.Future[Response]]] = {}
+        self._cancelled: set[asyncio.Future[Response]] = set()
+
     def _get_slot(self, request: Request, spider: Spider | None = None) -> tuple[str, Slot]:
         key, slot = super()._get_slot(request)
         if not isinstance(slot.queue, _TransferQueue):
             slot.queue = _TransferQueue(slot)
         return key, slot
 
+    async def _download(self, slot: Slot, request: Request) -> Response:
+        """Download, unless the request's source has ended; cancellable by `cancel_source`."""
+        key = request.meta.get(SOURCE)
+        owned = getattr(self.crawler.spider, "owned", None)
+        if key is None or owned is None:
+            return await super()._download(slot, request)
+        if key not in owned:
+            # Queued in the host's slot when its source ended: it would hold the slot. It
+            # counts as transferring since it left the queue (_TransferQueue); it ends here.
+            slot.transferring.discard(request)
+            self._process_queue(slot)
+            raise IgnoreRequest("source finished")
+        task = asyncio.ensure_future(super()._download(slot, request))
+        tasks = self._under_way.setdefault(key, set())
+        tasks.add(task)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if task not in self._cancelled:
+                raise
+            raise IgnoreRequest("source finished") from None
+        finally:
+            tasks.discard(task)
+            self._cancelled.discard(task)
+            if not tasks:
+                self._under_way.pop(key, None)
 
-# A download outlives its source's time budget by this much at most: the budget ends the
-# source first (its health says so), then the download gives its host's slot to the next source.
+    def cancel_source(self, key: int) -> None:
+        """The source has ended: drop its downloads under way, closing their connections, so
+        that its host's slot goes to the next source now (a stalled or trickling download
+        would hold it until its read timeout)."""
+        for task in self._under_way.get(key, ()):
+            self._cancelled.add(task)
+            task.cancel()
+
+
+# A download outlives its source's time budget by this much at most, should cancelling it
+# when the source ends (HostDownloader.cancel_source) not reach it: the budget ends the source
+# first (its health says so), then the download gives its host's slot to the next source.
 PAST_BUDGET_S = 1.0
 
 
@@ -217,18 +264,28 @@ class SourceMiddleware:
 
 
 class SourceStampMiddleware(SourceMiddleware):
-    """Spider middleware: what a source's callback yields belongs to that source."""
+    """Spider middleware: what a source's callback yields belongs to that source.
+
+    A request is stamped with its source; a record goes to its source at once, which is what
+    Scrapy's item processing would end in (the `item_scraped` signal), without its deferreds,
+    signals and the other middlewares' layers for every record. (What an errback yields does
+    not pass the spider middlewares; it still comes through the signal.)
+    """
 
     def _stamp(self, response: Response, output: Any) -> bool:
-        """Stamp a request with its source; False if the source has finished (drop it)."""
+        """Stamp a request, hand a record over; False if consumed or the source has finished."""
         owned = getattr(self.crawler.spider, "owned", None)
         key = response.meta.get(SOURCE) if owned is not None else None
         if key is None:
             return True
-        if key not in owned:  # type: ignore[operator]
+        entry = owned.get(key)  # type: ignore[union-attr]
+        if entry is None:
             return False
         if isinstance(output, Request):
             output.meta.setdefault(SOURCE, key)
+        elif isinstance(output, Record):
+            entry.item_scraped(output)
+            return False
         return True
 
     def process_spider_output(self, response: Response, result: Iterable[Any]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -68,6 +69,8 @@ def is_event_feed(title: str | None, url: str, entries: Sequence[Any]) -> bool:
         return False
     links = [str(entry.get("link") or "") for entry in entries]
     by_link = sum(1 for link in links if _EVENT_PATH_RE.search(urlsplit(link).path))
+    if by_link * 2 > len(entries):
+        return True  # the labels could only say so too
     texts = [_entry_text(entry) for entry in entries]
     by_label = sum(1 for text in texts if _EVENT_LABEL_RE.search(text))
     return max(by_link, by_label) * 2 > len(entries)
@@ -76,7 +79,12 @@ def is_event_feed(title: str | None, url: str, entries: Sequence[Any]) -> bool:
 def _entry_text(entry: Any) -> str:
     content = entry.get("content") or []
     html = (content[0].get("value", "") if content else "") or entry.get("summary", "") or ""
-    return html_to_text(html) if html else ""
+    return feed_text(html) if html else ""
+
+
+# An item's text is read here and again for its record (spiders/extract.py), mostly from the
+# same HTML: html_to_text is a pure function of it, so the second read is the first's.
+feed_text = lru_cache(maxsize=1024)(html_to_text)
 
 
 def title_status(title: str) -> Literal["cancelled", "postponed"] | None:

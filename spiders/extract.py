@@ -21,7 +21,7 @@ from regiofeed.models.normalise.urls import canonical_url
 from regiofeed.models.records import EventInfo, Location, Record
 from regiofeed.models.sources import Source
 from regiofeed.spiders.boilerplate import strip_html, strip_text
-from regiofeed.spiders.event_feed import feed_item_event, title_status
+from regiofeed.spiders.event_feed import feed_item_event, feed_text, title_status
 
 # The hybrid-place patterns of the labelled facts, shared so that all kinds read places alike.
 from regiofeed.spiders.facts import _ADDRESS_RE, _ONLINE_PART_RE, extract_event_facts
@@ -156,8 +156,10 @@ def record_from_entry(entry: Any, source: Source, feed_url: str) -> Record | Non
         html = entry["content"][0].get("value", "")
     summary_html = entry.get("summary", "")
     html = html or summary_html
-    content_html = sanitize_html(html, link or feed_url) if html else None
-    content_text = html_to_text(html) if html else None
+    # The content is sanitised and read once, after the boilerplate is out (each pass parses
+    # the HTML twice); without HTML there is no summary apart from the content either.
+    content_html: str | None = None
+    content_text: str | None = None
     summary = html_to_text(summary_html) if summary_html and summary_html != html else None
     title = clean_text(html_to_text(entry.get("title", "")) or "")
     title, stamped = split_title_date(title)
@@ -165,7 +167,7 @@ def record_from_entry(entry: Any, source: Source, feed_url: str) -> Record | Non
     if html:
         html = strip_html(html)
         content_html = sanitize_html(html, link or feed_url) if html else None
-        content_text = strip_text(html_to_text(html), title) if html else None
+        content_text = strip_text(feed_text(html), title) if html else None
         summary = strip_text(summary, title) if summary else None
     if not title:
         if not content_text:
@@ -250,6 +252,9 @@ def main_content(html: str, url: str, selector_html: str | None = None) -> tuple
     return sanitize_html(body, url), html_to_text(body)
 
 
+_LINK_TAG_RE = re.compile(r"<link", re.IGNORECASE)
+
+
 def original_of(html: str, url: str) -> str | None:
     """The original a page says it copies: a rel=canonical link to another site, else None.
 
@@ -258,6 +263,10 @@ def original_of(html: str, url: str) -> str | None:
     >>> original_of('<link rel="canonical" href="/b">', "https://dorf.example/b") is None
     True
     """
+    if not _LINK_TAG_RE.search(html) and html.lstrip()[:1] not in ("{", "["):
+        # No <link> element in it (tag names are literal), and no JSON document that the
+        # selector would refuse: no canonical link, without parsing the page again.
+        return None
     href = Selector(text=html).css("link[rel~=canonical]::attr(href)").get()
     canonical = safe_url(href, url)
     if not canonical or urlsplit(canonical).netloc == urlsplit(url).netloc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -134,6 +135,8 @@ def schema_nodes(html: str, url: str) -> list[dict[str, Any]]:
     else on the page.
     """
     nodes: list[dict[str, Any]] = []
+    if not _may_hold_schema(html):
+        return nodes
     try:
         document = parse_html(html.encode("utf-8"), encoding="utf-8")
     except Exception:  # lxml gives up only on input that is no markup at all
@@ -154,6 +157,26 @@ def schema_nodes(html: str, url: str) -> list[dict[str, Any]]:
         pass
     nodes.extend(_rdfa(html, url))
     return nodes
+
+
+# What a page must contain to hold schema.org data in any of the three syntaxes: attribute
+# names are literal in HTML (in any case); an attribute value, such as a script's type, may
+# be written with character references, so a page with a script and an "&" is read in full.
+_ITEMSCOPE_RE = re.compile("itemscope", re.IGNORECASE)
+_SCRIPT_RE = re.compile("<script", re.IGNORECASE)
+
+
+def _may_hold_schema(html: str) -> bool:
+    """False when `schema_nodes` would find nothing without parsing the page (most pages).
+
+    >>> _may_hold_schema("<p>Text</p>"), _may_hold_schema('<div ItemScope itemtype="x">')
+    (False, True)
+    """
+    if "property=" in html or "typeof=" in html:  # RDFa: read by `_rdfa`
+        return True
+    if "application/ld+json" in html or _ITEMSCOPE_RE.search(html):
+        return True
+    return "&" in html and _SCRIPT_RE.search(html) is not None
 
 
 def _rdfa(html: str, url: str) -> list[dict[str, Any]]:

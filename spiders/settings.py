@@ -72,6 +72,11 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
         # asked; the guard sees a response before RetryMiddleware (550) would retry a 429/503
         # that says Retry-After.
         "DOWNLOADER_MIDDLEWARES": {
+            # Scrapy's offsite filter allows everything for a spider without allowed_domains
+            # (the dispatcher); OffHostMiddleware keeps each source on its own hosts.
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            # No source sends credentials: nothing sets HTTPAUTH_* or the http_user meta key.
+            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
             "regiofeed.spiders.dispatch.SourceRequestMiddleware": 40,
             "regiofeed.spiders.offhost.OffHostMiddleware": 50,
             "regiofeed.spiders.budget.ResponseGuardMiddleware": 560,
@@ -82,7 +87,11 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
             "application/rss+xml,application/atom+xml,application/feed+json,*/*;q=0.8",
             "Accept-Language": "de,en;q=0.5",
         },
-        "SPIDER_MIDDLEWARES": {"regiofeed.spiders.dispatch.SourceStampMiddleware": 990},
+        # MetaCopyDetectionMiddleware only warns about meta copied from a response; it
+        # would add a layer to every request a callback yields.
+        "SPIDER_MIDDLEWARES": {"regiofeed.spiders.dispatch.SourceStampMiddleware": 990,
+                               "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware":
+                               None},
         # The budgets of a source (time, bytes, pages, records) are kept per source by the
         # worker (spiders/worker.py), not by Scrapy's CloseSpider, which counts per crawler.
         # Many sources share one process: no per-crawler stats dumps or memory extension.

@@ -169,6 +169,11 @@ class _Source:
         self.shared.sources.pop(self.key, None)
         if self.timer is not None and self.timer.active():
             self.timer.cancel()
+        # Its downloads under way end now, not at their read timeouts: the host is free.
+        downloader = getattr(self.shared.crawler.engine, "downloader", None)
+        cancel = getattr(downloader, "cancel_source", None)
+        if callable(cancel):
+            cancel(self.key)
         closed = getattr(self.spider, "closed", None)
         if cut is None and callable(closed):
             try:
