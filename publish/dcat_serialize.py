@@ -15,6 +15,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -154,12 +155,31 @@ def _property(name: str, obj: Any) -> str:
 
 def _qname(iri: URIRef, used: set[str]) -> str | None:
     """Return ``prefix:local`` for an IRI in a declared namespace (noting the prefix), or None."""
+    found = _qname_of(str(iri))
+    if found is None:
+        return None
+    used.add(found[0])
+    return found[1]
+
+
+# A catalogue page names the same few hundred IRIs (predicates, classes, the datasets) again
+# in every serialisation: each is split once per run, not once per mention.
+@lru_cache(maxsize=1 << 16)
+def _qname_of(iri: str) -> tuple[str, str] | None:
     for prefix, namespace in PREFIXES.items():
-        local = str(iri)[len(str(namespace)) :]
-        if str(iri).startswith(str(namespace)) and _NCNAME.match(local):
-            used.add(prefix)
-            return f"{prefix}:{local}"
+        local = iri[len(str(namespace)) :]
+        if iri.startswith(str(namespace)) and _NCNAME.match(local):
+            return prefix, f"{prefix}:{local}"
     return None
+
+
+@lru_cache(maxsize=1 << 16)
+def _symbol(iri: str) -> str:
+    """Return the compact JSON-LD name of an IRI (``prefix:local``), or the IRI itself."""
+    for namespace, prefix in _NAMESPACES.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return iri
 
 
 # --- straight from the triples --------------------------------------------------------------
@@ -198,6 +218,7 @@ class _Index:
 _NAMESPACES = {str(namespace): prefix for prefix, namespace in PREFIXES.items()}
 
 
+@lru_cache(maxsize=1 << 16)
 def _split(iri: str) -> tuple[str, str] | None:
     """Return (prefix, local name) of an IRI in one of our namespaces, else None."""
     for index in range(len(iri) - 1, -1, -1):
@@ -255,11 +276,7 @@ def _turtle(index: _Index) -> bytes:
 def _jsonld(index: _Index) -> bytes:
     """Write JSON-LD as ``_canonical_jsonld`` writes rdflib's, with the fixed @context."""
 
-    def symbol(iri: str) -> str:
-        for namespace, prefix in _NAMESPACES.items():
-            if iri.startswith(namespace) and len(iri) > len(namespace):
-                return f"{prefix}:{iri[len(namespace):]}"
-        return iri
+    symbol = _symbol
 
     def value(obj: URIRef | Literal) -> Any:
         if not isinstance(obj, Literal):
