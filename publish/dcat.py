@@ -52,8 +52,9 @@ from regiofeed.publish.dcat_serialize import (
     RDF_XML,
     SERIALISATIONS,
     TURTLE,
+    Index,
     Triples,
-    serialize_triples,
+    serialize_index,
 )
 from regiofeed.publish.dcat_vocab import (
     CONTRIBUTORS,
@@ -254,10 +255,12 @@ def _render_page(
     key = ("dcat", "page", number, id(datasets))
     if key not in ctx.memo:
         ctx.memo.pop(("dcat", "page", number - 1, id(datasets)), None)  # done with that one
-        ctx.memo[key] = (datasets, catalog_triples(ctx, datasets, page=number, paging=False))
-    triples = set(ctx.memo[key][1])
-    _add_paging_of(triples, ctx, datasets, number, extension)
-    return serialize_triples(triples, extension)
+        triples = catalog_triples(ctx, datasets, page=number, paging=False)
+        ctx.memo[key] = (datasets, triples, Index(triples))
+    _, shared, index = ctx.memo[key]
+    paging: Triples = set()
+    _add_paging_of(paging, ctx, datasets, number, extension)
+    return serialize_index(index, (triple for triple in paging if triple not in shared), extension)
 
 
 # --- which datasets there are -------------------------------------------------------------

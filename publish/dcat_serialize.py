@@ -15,6 +15,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -102,10 +103,10 @@ _NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 def _rdfxml(graph: Graph) -> bytes:
     """Write RDF/XML: one typed node element per subject, everything sorted (no blank nodes)."""
-    return _rdfxml_index(_Index(graph))
+    return _rdfxml_index(Index(graph))
 
 
-def _rdfxml_index(index: _Index) -> bytes:
+def _rdfxml_index(index: Index) -> bytes:
     """Write RDF/XML from indexed triples (see ``_rdfxml``)."""
 
     def rank(subject: URIRef) -> tuple[int, str]:
@@ -154,12 +155,31 @@ def _property(name: str, obj: Any) -> str:
 
 def _qname(iri: URIRef, used: set[str]) -> str | None:
     """Return ``prefix:local`` for an IRI in a declared namespace (noting the prefix), or None."""
+    found = _qname_of(str(iri))
+    if found is None:
+        return None
+    used.add(found[0])
+    return found[1]
+
+
+# A catalogue page names the same few hundred IRIs (predicates, classes, the datasets) again
+# in every serialisation: each is split once per run, not once per mention.
+@lru_cache(maxsize=1 << 16)
+def _qname_of(iri: str) -> tuple[str, str] | None:
     for prefix, namespace in PREFIXES.items():
-        local = str(iri)[len(str(namespace)) :]
-        if str(iri).startswith(str(namespace)) and _NCNAME.match(local):
-            used.add(prefix)
-            return f"{prefix}:{local}"
+        local = iri[len(str(namespace)) :]
+        if iri.startswith(str(namespace)) and _NCNAME.match(local):
+            return prefix, f"{prefix}:{local}"
     return None
+
+
+@lru_cache(maxsize=1 << 16)
+def _symbol(iri: str) -> str:
+    """Return the compact JSON-LD name of an IRI (``prefix:local``), or the IRI itself."""
+    for namespace, prefix in _NAMESPACES.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return iri
 
 
 # --- straight from the triples --------------------------------------------------------------
@@ -168,7 +188,24 @@ def _qname(iri: URIRef, used: set[str]) -> str | None:
 def serialize_triples(triples: Iterable[Triple], extension: str) -> bytes:
     """Serialise triples as ``serialize`` does their graph, byte for byte, without rdflib's
     Graph: Turtle ("ttl"), RDF/XML ("rdf") or JSON-LD ("jsonld"), UTF-8."""
-    index = _Index(triples)
+    return serialize_index(Index(triples), (), extension)
+
+
+def serialize_index(index: Index, extra: Iterable[Triple], extension: str) -> bytes:
+    """Serialise the triples of ``index`` and ``extra`` (none of them in the index) as
+    ``serialize_triples`` does; the index is as it was afterwards. A catalogue page's triples
+    are indexed once for its three serialisations, which differ only in their paging links."""
+    added = list(extra)
+    for triple in added:
+        index.add(triple)
+    try:
+        return _serialize_index(index, extension)
+    finally:
+        for triple in added:
+            index.remove(triple)
+
+
+def _serialize_index(index: Index, extension: str) -> bytes:
     if extension == "ttl":
         return _turtle(index)
     if extension == "jsonld":
@@ -178,7 +215,7 @@ def serialize_triples(triples: Iterable[Triple], extension: str) -> bytes:
     raise ValueError(f"unknown serialisation {extension!r}")
 
 
-class _Index:
+class Index:
     """Triples by subject and predicate, and how often each node is an object."""
 
     def __init__(self, triples: Iterable[Triple]) -> None:
@@ -186,11 +223,29 @@ class _Index:
             lambda: defaultdict(list)
         )
         self.references: Counter[URIRef | Literal] = Counter()
-        for subject, predicate, obj in triples:
-            if isinstance(subject, BNode) or isinstance(obj, BNode):
-                raise ValueError("the catalogue graph must not contain blank nodes")
-            self.subjects[subject][predicate].append(obj)
-            self.references[obj] += 1
+        for triple in triples:
+            self.add(triple)
+
+    def add(self, triple: Triple) -> None:
+        """Add one triple (not in the index yet)."""
+        subject, predicate, obj = triple
+        if isinstance(subject, BNode) or isinstance(obj, BNode):
+            raise ValueError("the catalogue graph must not contain blank nodes")
+        self.subjects[subject][predicate].append(obj)
+        self.references[obj] += 1
+
+    def remove(self, triple: Triple) -> None:
+        """Take out a triple ``add`` put in, and any subject or predicate left without one."""
+        subject, predicate, obj = triple
+        properties = self.subjects[subject]
+        properties[predicate].remove(obj)
+        if not properties[predicate]:
+            del properties[predicate]
+        if not properties:
+            del self.subjects[subject]
+        self.references[obj] -= 1
+        if not self.references[obj]:
+            del self.references[obj]
 
 
 # Namespace IRI -> prefix, for splitting IRIs as rdflib's compute_qname does (at the last "#"
@@ -198,6 +253,7 @@ class _Index:
 _NAMESPACES = {str(namespace): prefix for prefix, namespace in PREFIXES.items()}
 
 
+@lru_cache(maxsize=1 << 16)
 def _split(iri: str) -> tuple[str, str] | None:
     """Return (prefix, local name) of an IRI in one of our namespaces, else None."""
     for index in range(len(iri) - 1, -1, -1):
@@ -218,7 +274,7 @@ def _object_key(obj: URIRef | Literal) -> tuple[int, str, str, str]:
     return (0, str(obj), "", "")
 
 
-def _turtle(index: _Index) -> bytes:
+def _turtle(index: Index) -> bytes:
     """Write Turtle as rdflib's TurtleSerializer does for a graph without blank nodes."""
     used: set[str] = set()
 
@@ -252,14 +308,10 @@ def _turtle(index: _Index) -> bytes:
     return (head + "".join(blocks) + "\n").encode("utf-8")
 
 
-def _jsonld(index: _Index) -> bytes:
+def _jsonld(index: Index) -> bytes:
     """Write JSON-LD as ``_canonical_jsonld`` writes rdflib's, with the fixed @context."""
 
-    def symbol(iri: str) -> str:
-        for namespace, prefix in _NAMESPACES.items():
-            if iri.startswith(namespace) and len(iri) > len(namespace):
-                return f"{prefix}:{iri[len(namespace):]}"
-        return iri
+    symbol = _symbol
 
     def value(obj: URIRef | Literal) -> Any:
         if not isinstance(obj, Literal):

@@ -9,6 +9,7 @@ from itertools import islice
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2.filters import do_indent
 from markupsafe import Markup
 
 from regiofeed.publish import geojson, opml, search, tables
@@ -73,6 +74,17 @@ _ENV = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+
+
+def _indent(text: str, width: int | str = 4, first: bool = False, blank: bool = False) -> str:
+    """Jinja's ``indent`` filter, on the plain text of markup: the same characters, without
+    markupsafe escaping (a no-op on markup) every line of every entry of a page again."""
+    if isinstance(text, Markup):
+        return Markup(do_indent(str(text), width, first, blank))
+    return do_indent(text, width, first, blank)
+
+
+_ENV.filters["indent"] = _indent
 
 
 @dataclass(frozen=True)
