@@ -96,27 +96,52 @@ def live_records(session: Session, source_ids: list[str]) -> dict[str, int]:
     return counts
 
 
+def recent_runs(session: Session, source_ids: list[str], limit: int) -> dict[str, list[Any]]:
+    """The latest `limit` runs of each source, newest first (as `_runs` orders them): one
+    query per chunk of sources, ranked by a window function, not one query per source (a run
+    reads the health of every source, twice)."""
+    found: dict[str, list[Any]] = {source_id: [] for source_id in source_ids}
+    place = func.row_number().over(
+        partition_by=SOURCE_RUN.c.source_id,
+        order_by=(SOURCE_RUN.c.started_at.desc(), SOURCE_RUN.c.id.desc())).label("place")
+    for part in chunks(sorted(found)):
+        ranked = core_select(SOURCE_RUN, place).where(
+            SOURCE_RUN.c.source_id.in_(part)).subquery()
+        query = (core_select(*(ranked.c[column.name] for column in SOURCE_RUN.c))
+                 .where(ranked.c.place <= limit)
+                 .order_by(ranked.c.source_id, ranked.c.place))
+        for row in session.connection().execute(query):
+            found[row.source_id].append(row)
+    return found
+
+
+_RECENT = max(HISTORY, USUAL_WINDOW + 1)
+
+
 def health_of(session: Session, source_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The health entry of each source, in the order given (see source_health)."""
     items = live_records(session, source_ids)
-    return {source_id: source_health(session, source_id, items[source_id])
+    recent = recent_runs(session, source_ids, _RECENT)
+    return {source_id: source_health(session, source_id, items[source_id], recent[source_id])
             for source_id in source_ids}
 
 
-def source_health(session: Session, source_id: str, items: int | None = None
-                  ) -> dict[str, Any]:
+def source_health(session: Session, source_id: str, items: int | None = None,
+                  recent: list[Any] | None = None) -> dict[str, Any]:
     """Return the health entry of one source (the per-source object of health.json).
 
-    `items`: the source's live records, when the caller counted them already.
+    `items`: the source's live records, and `recent` its latest runs (`recent_runs`), when
+    the caller read them already.
     """
-    recent = _runs(session, source_id, max(HISTORY, USUAL_WINDOW + 1))
+    if recent is None:
+        recent = _runs(session, source_id, _RECENT)
     if items is None:
         items = live_records(session, [source_id])[source_id]
     if not recent:
         return {"status": "never", "items": items}
     last = recent[0]
     # Mostly among the recent runs; only a source that failed for long is looked up further.
-    searched_all = len(recent) < max(HISTORY, USUAL_WINDOW + 1)  # no older runs
+    searched_all = len(recent) < _RECENT  # no older runs
     success = next((r for r in recent if r.ok), None)
     if success is None and not searched_all:
         success = next(iter(_runs(session, source_id, 1, ok=True)), None)

@@ -162,3 +162,32 @@ mail_to = ["betrieb@example.org"]
                                        "--db", args["db_url"]])
     assert result.exit_code == 0, result.output
     assert "stadt" in result.output and " ok " in result.output
+
+
+def test_the_health_of_many_sources_read_at_once_is_each_source_read_alone(db_url: str) -> None:
+    """health_of reads every source's latest runs in one ranked query; each entry must be the
+    one a query of that source alone gives, history and all, past the runs it keeps."""
+    from sqlmodel import Session
+
+    from regiofeed.models.health import source_health
+
+    sources = "\n".join(SOURCE.replace('"stadt"', f'"s{n}"').format(url=f"https://s{n}.example/")
+                        for n in range(3))
+    with Store(db_url) as store:
+        store.sync_sources(parse_sources(sources).sources)
+        # s0: more runs than health keeps, some failed; s1: one run; s2: never crawled.
+        for n in range(14):
+            result = (CrawlResult("s0", True, [r.model_copy(update={"source_id": "s0"})
+                                               for r in news(n % 5 + 1)])
+                      if n % 4 else CrawlResult("s0", False, error=f"failure {n}"))
+            store.apply_crawl(store.begin_run(), result, utcnow())
+        store.apply_crawl(store.begin_run(), CrawlResult(
+            "s1", True, [r.model_copy(update={"source_id": "s1"}) for r in news(3)]), utcnow())
+        together = store.health(["s0", "s1", "s2"])
+        with Session(store.engine) as session:
+            alone = {source_id: source_health(session, source_id)
+                     for source_id in ("s0", "s1", "s2")}
+    assert together == alone
+    assert len(together["s0"]["history"]) == 10
+    assert together["s0"]["history"][0]["records_seen"] == 13 % 5 + 1  # the last run, n = 13
+    assert together["s1"]["status"] == "ok" and together["s2"]["status"] == "never"
