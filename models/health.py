@@ -28,6 +28,8 @@ BROKEN = ("failed", "empty", "degraded")
 # The warning a crawl gives for input it could read only in part (spiders.degraded.PREFIX).
 DAMAGED_INPUT = "degraded input"
 SOURCE_RUN = SourceRunRow.__table__
+# A source's runs, newest first.
+_NEWEST_FIRST = (SOURCE_RUN.c.started_at.desc(), SOURCE_RUN.c.id.desc())
 
 
 def _runs(session: Session, source_id: str, limit: int, **where: Any) -> list[Any]:
@@ -37,7 +39,7 @@ def _runs(session: Session, source_id: str, limit: int, **where: Any) -> list[An
     if "ok" in where:
         query = query.where(SOURCE_RUN.c.ok.is_(where["ok"]))
     return list(session.connection().execute(
-        query.order_by(SOURCE_RUN.c.started_at.desc(), SOURCE_RUN.c.id.desc()).limit(limit)))
+        query.order_by(*_NEWEST_FIRST).limit(limit)))
 
 
 def usual_records(session: Session, source_id: str) -> float | None:
@@ -101,9 +103,8 @@ def recent_runs(session: Session, source_ids: list[str], limit: int) -> dict[str
     query per chunk of sources, ranked by a window function, not one query per source (a run
     reads the health of every source, twice)."""
     found: dict[str, list[Any]] = {source_id: [] for source_id in source_ids}
-    place = func.row_number().over(
-        partition_by=SOURCE_RUN.c.source_id,
-        order_by=(SOURCE_RUN.c.started_at.desc(), SOURCE_RUN.c.id.desc())).label("place")
+    place = func.row_number().over(partition_by=SOURCE_RUN.c.source_id,
+                                   order_by=_NEWEST_FIRST).label("place")
     for part in chunks(sorted(found)):
         ranked = core_select(SOURCE_RUN, place).where(
             SOURCE_RUN.c.source_id.in_(part)).subquery()
@@ -134,7 +135,7 @@ def source_health(session: Session, source_id: str, items: int | None = None,
     the caller read them already.
     """
     if recent is None:
-        recent = _runs(session, source_id, _RECENT)
+        recent = recent_runs(session, [source_id], _RECENT)[source_id]
     if items is None:
         items = live_records(session, [source_id])[source_id]
     if not recent:

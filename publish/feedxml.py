@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from email.utils import format_datetime
 
 # XML 1.0 forbids these characters even escaped; lxml refuses text holding one (ValueError).
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def clean(value: str) -> str:
@@ -69,7 +68,4 @@ def rfc2822(moment: datetime) -> str:
     >>> rfc2822(datetime(2024, 8, 7, 9, 5, tzinfo=timezone(timedelta(hours=2))))
     'Wed, 07 Aug 2024 09:05:00 +0200'
     """
-    return (
-        f"{_DAYS[moment.weekday()]}, {moment.strftime('%d')} {_MONTHS[moment.month - 1]} "
-        f"{moment.strftime('%Y %H:%M:%S %z')}"
-    )
+    return format_datetime(moment)

@@ -165,14 +165,18 @@ class _Process:
             except OSError:
                 pass
 
-    def close(self, wait: float = 5.0) -> None:
-        """End of stdin ends the process; kill it if it does not go."""
+    def end_input(self) -> None:
+        """End of stdin ends the process (after the job it has, if any)."""
         self.dead = True
         try:
             if self.proc.stdin is not None:
                 self.proc.stdin.close()
         except OSError:
             pass
+
+    def close(self, wait: float = 5.0) -> None:
+        """End of stdin ends the process; kill it if it does not go."""
+        self.end_input()
         try:
             self.proc.wait(wait)
         except subprocess.TimeoutExpired:
@@ -267,12 +271,7 @@ class CrawlEngine:
     def _let_go(self) -> None:
         """End of input ends each idle crawler process; reaped by close() (at exit)."""
         for process in self._procs.values():
-            process.dead = True
-            try:
-                if process.proc.stdin is not None:
-                    process.proc.stdin.close()
-            except OSError:
-                pass
+            process.end_input()
             self._leaving.append(process)
         self._procs.clear()
 
